@@ -1,0 +1,132 @@
+import { open, readFile, rename, unlink, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { VirtError } from './errors.js';
+
+/** How long a modifying job waits for another one on the same object before failing. */
+export const DEFAULT_JOB_WAIT_MS = 30_000;
+
+interface Waiter {
+  resolve: () => void;
+}
+
+/**
+ * One modifying job per object at a time, inside a process. Query jobs do
+ * not take it. A second modifier waits up to `timeoutMs`, then gets
+ * OPERATION_INVALID naming the object and the job that holds it.
+ */
+export class JobLock {
+  private readonly held = new Map<string, { job: string; waiters: Waiter[] }>();
+
+  async run<T>(key: string, job: string, fn: () => Promise<T>, timeoutMs = DEFAULT_JOB_WAIT_MS): Promise<T> {
+    await this.acquire(key, job, timeoutMs);
+    try {
+      return await fn();
+    } finally {
+      this.release(key);
+    }
+  }
+
+  isHeld(key: string): boolean {
+    return this.held.has(key);
+  }
+
+  private acquire(key: string, job: string, timeoutMs: number): Promise<void> {
+    const cur = this.held.get(key);
+    if (!cur) {
+      this.held.set(key, { job, waiters: [] });
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        const h = this.held.get(key);
+        if (h) h.waiters = h.waiters.filter((w) => w !== waiter);
+        reject(new VirtError('OPERATION_INVALID', `cannot acquire the job lock of ${key} for '${job}': '${h?.job ?? '?'}' has held it for over ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref?.();
+      cur.waiters.push(waiter);
+    });
+  }
+
+  private release(key: string): void {
+    const cur = this.held.get(key);
+    if (!cur) return;
+    const next = cur.waiters.shift();
+    if (next) next.resolve();
+    else this.held.delete(key);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A lock held across processes: a file created exclusively, holding the
+ * owner's pid. A lock whose owner died is broken by the next taker (Node has
+ * no flock(2); a crashed holder must not block an object forever).
+ */
+export class FileLock {
+  private constructor(readonly path: string, private readonly token: string) {}
+
+  static async acquire(path: string, what: string, timeoutMs = DEFAULT_JOB_WAIT_MS): Promise<FileLock> {
+    await mkdir(dirname(path), { recursive: true });
+    const token = `${process.pid}:${Date.now()}:${Math.random().toString(36).slice(2)}`;
+    const deadline = Date.now() + timeoutMs;
+    let delay = 2;
+    for (;;) {
+      try {
+        const fh = await open(path, 'wx', 0o600);
+        await fh.writeFile(token);
+        await fh.close();
+        return new FileLock(path, token);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new VirtError('SYSTEM_ERROR', `cannot create lock file ${path} for ${what}: ${(err as Error).message}`, { cause: err });
+      }
+      const owner = await readFile(path, 'utf8').catch(() => '');
+      const pid = Number(owner.split(':')[0]);
+      if (owner && Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) {
+        // Move the stale file aside first so two breakers cannot remove a fresh lock.
+        const aside = `${path}.stale.${process.pid}.${Math.random().toString(36).slice(2)}`;
+        try {
+          await rename(path, aside);
+          const again = await readFile(aside, 'utf8').catch(() => '');
+          if (again === owner) await unlink(aside).catch(() => {});
+          else await rename(aside, path).catch(() => {});
+        } catch {
+          /* someone else broke it */
+        }
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        throw new VirtError('OPERATION_INVALID', `${what} is locked by another process (pid ${owner.split(':')[0] || '?'}) for over ${timeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 50);
+    }
+  }
+
+  async release(): Promise<void> {
+    const owner = await readFile(this.path, 'utf8').catch(() => '');
+    if (owner === this.token) await unlink(this.path).catch(() => {});
+  }
+
+  static async with<T>(path: string, what: string, fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
+    const lock = await FileLock.acquire(path, what, timeoutMs);
+    try {
+      return await fn();
+    } finally {
+      await lock.release();
+    }
+  }
+}
