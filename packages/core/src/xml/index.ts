@@ -3,3 +3,5 @@ export * from './parse.js';
 export * from './write.js';
 export * from './values.js';
 export * from './keep.js';
+export * from './scan.js';
+export * from './xpath.js';

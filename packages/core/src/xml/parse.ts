@@ -79,7 +79,10 @@ export function parseXml(xml: string, what = 'XML document', limits: XmlParseLim
   }
   const bad = FORBIDDEN_CHARS.exec(xml);
   if (bad) throw xmlError(what, `character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed in XML (offset ${bad.index})`);
-  if (xml.trim() === '') throw xmlError(what, 'document is empty');
+  const trimmed = xml.trim();
+  if (trimmed === '') throw xmlError(what, 'document is empty');
+  // fast-xml-parser drops text after the root element silently.
+  if (!trimmed.endsWith('>')) throw xmlError(what, 'text after the root element');
 
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
   if (valid !== true) {

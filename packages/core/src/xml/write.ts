@@ -30,13 +30,13 @@ export function escapeXml(s: string): string {
   return out;
 }
 
-function formatAttrs(attrs: Attrs | undefined): string {
+function formatAttrs(attrs: Attrs | undefined, quote: "'" | '"' = "'"): string {
   if (!attrs) return '';
   let s = '';
   const entries = Array.isArray(attrs) ? (attrs as ReadonlyArray<readonly [string, AttrValue]>) : Object.entries(attrs);
   for (const [k, v] of entries) {
     if (v === undefined || v === null) continue;
-    s += ` ${k}='${escapeXml(typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v))}'`;
+    s += ` ${k}=${quote}${escapeXml(typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v))}${quote}`;
   }
   return s;
 }
@@ -49,7 +49,8 @@ export class XmlWriter {
   private readonly parts: string[] = [];
   private pad: string;
 
-  constructor(indent = 0) {
+  /** `quote` '"' writes attributes as libxml2 dumps nodes (virsh's --xpath output). */
+  constructor(indent = 0, private readonly quote: "'" | '"' = "'") {
     this.pad = ' '.repeat(indent);
   }
 
@@ -106,7 +107,7 @@ export class XmlWriter {
 
   /** Writes a kept (untyped) element and its subtree. */
   node(el: XmlElement): this {
-    const a = formatAttrs(el.attrs);
+    const a = formatAttrs(el.attrs, this.quote);
     if (el.children.length === 0) {
       this.parts.push(`${this.pad}<${el.name}${a}/>\n`);
       return this;
@@ -141,7 +142,7 @@ export class XmlWriter {
   }
 }
 
-/** Formats a whole tree as libvirt would print it. */
-export function formatXml(el: XmlElement): string {
-  return new XmlWriter().node(el).toString();
+/** Formats a whole tree as libvirt would print it (or, with '"', as libxml2 dumps a node). */
+export function formatXml(el: XmlElement, quote: "'" | '"' = "'"): string {
+  return new XmlWriter(0, quote).node(el).toString();
 }

@@ -1,0 +1,31 @@
+import type { CommandDef } from '../command.js';
+import { domainCommands } from './domain.js';
+import { eventCommands } from './event.js';
+import { hostCommands } from './host.js';
+import { ifaceCommands } from './iface.js';
+import { networkCommands } from './network.js';
+import { makeShellCommands } from './shell.js';
+import { storageCommands } from './storage.js';
+import { xmlCommands } from './xml.js';
+
+/** Every command of the CLI; groups add theirs here. */
+export const COMMANDS: CommandDef[] = [
+  ...domainCommands,
+  ...xmlCommands,
+  ...eventCommands,
+  ...hostCommands,
+  ...ifaceCommands,
+  ...networkCommands,
+  ...storageCommands,
+];
+COMMANDS.push(...makeShellCommands(() => COMMANDS));
+
+const byName = new Map<string, CommandDef>();
+for (const c of COMMANDS) {
+  byName.set(c.name, c);
+  for (const a of c.aliases ?? []) byName.set(a, c);
+}
+
+export function findCommand(name: string): CommandDef | undefined {
+  return byName.get(name);
+}

@@ -1,0 +1,14 @@
+export * from './types.js';
+export * from './address.js';
+export * from './subnet.js';
+export * from './bandwidth.js';
+export * from './vlan.js';
+export * from './virtualport.js';
+export { parseNetworkPciAddress, formatPciAddressName, type NetworkPciAddress } from './pci-address.js';
+export { parseNetworkRoute, writeNetworkRoute, type NetworkRoute } from './route.js';
+export { networkIpAddress, networkIpPrefix } from './ip.js';
+export { extractMetadata, dumpXmlLikeLibxml } from './metadata.js';
+export { parseNetworkXml, networkFromElement, type NetworkParseOptions } from './parse.js';
+export { formatNetworkXml, writeNetworkDef, NETWORK_XML_INACTIVE, type NetworkFormatOptions } from './format.js';
+export * from './validate.js';
+export * from './mac.js';

@@ -1,0 +1,11 @@
+export * from './types.js';
+export * from './perms.js';
+export * from './secret.js';
+export * from './encryption.js';
+export * from './adapter.js';
+export * from './pool-namespaces.js';
+export * from './pool-source.js';
+export * from './pool.js';
+export * from './pool-sources.js';
+export * from './volume.js';
+export { sanitizePath as sanitizeStoragePath } from './xpath.js';

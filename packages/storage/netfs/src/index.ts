@@ -1,0 +1,2 @@
+export * from './start-command.js';
+export * from './find-sources.js';
