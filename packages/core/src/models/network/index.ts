@@ -12,3 +12,4 @@ export { parseNetworkXml, networkFromElement, type NetworkParseOptions } from '.
 export { formatNetworkXml, writeNetworkDef, NETWORK_XML_INACTIVE, type NetworkFormatOptions } from './format.js';
 export * from './validate.js';
 export * from './mac.js';
+export * from './bridge-name.js';

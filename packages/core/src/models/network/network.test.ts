@@ -358,3 +358,21 @@ describe('validateNetworkDef', () => {
     expect(ensureBridgeMac(d)).toBe(mac);
   });
 });
+
+describe('assignBridgeName', () => {
+  it('picks the first free name from the template, keeps explicit names, ignores non-L3 modes', async () => {
+    const { assignBridgeName } = await import('./bridge-name.js');
+    const taken = new Set(['virbr0', 'virbr1']);
+    const a = parseNetworkXml('<network><name>a</name></network>');
+    expect(assignBridgeName(a, (n) => taken.has(n))).toBe('virbr2');
+    expect(a.bridge?.name).toBe('virbr2');
+    const b = parseNetworkXml("<network><name>b</name><bridge name='lab%d' stp='off'/></network>");
+    expect(assignBridgeName(b, (n) => n === 'lab0')).toBe('lab1');
+    expect(b.bridge).toMatchObject({ name: 'lab1', stp: false });
+    const c = parseNetworkXml("<network><name>c</name><bridge name='fixed0'/></network>");
+    expect(assignBridgeName(c, () => true)).toBe('fixed0');
+    const d = parseNetworkXml("<network><name>d</name><forward mode='bridge' dev='eth0'/></network>");
+    expect(assignBridgeName(d, () => false)).toBeUndefined();
+    expect(() => assignBridgeName(parseNetworkXml('<network><name>e</name></network>'), () => true)).toThrow(/exceeded/);
+  });
+});
