@@ -1,6 +1,8 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection, VirtError } from '@virtkit/core';
+import { daemonRouteFor } from './daemon-route.js';
+import { terminalPrompt } from './terminal-prompt.js';
 
 export interface SessionOptions {
   uri?: string;
@@ -18,7 +20,10 @@ export class Session {
   private connection?: Connection;
   private opening?: Promise<Connection>;
 
-  constructor(public options: SessionOptions) {}
+  constructor(public options: SessionOptions) {
+    // Remote URIs may need a password or passphrase: ask on the terminal when there is one.
+    if (!options.prompt && process.stdin.isTTY && process.stderr.isTTY) this.options = { ...options, prompt: terminalPrompt };
+  }
 
   /** Folder of the CLI's own package: its node_modules chain holds the first-party plugins. */
   static cliRoot(): string {
@@ -27,11 +32,7 @@ export class Session {
 
   conn(): Promise<Connection> {
     if (this.connection?.isAlive()) return Promise.resolve(this.connection);
-    this.opening ??= Connection.open(this.options.uri, {
-      readonly: this.options.readonly,
-      pluginRoots: [Session.cliRoot()],
-      prompt: this.options.prompt,
-    }).then(
+    this.opening ??= this.open().then(
       (c) => {
         this.connection = c;
         this.opening = undefined;
@@ -43,6 +44,21 @@ export class Session {
       },
     );
     return this.opening;
+  }
+
+  /** Opens the URI, through a virtkitd when one serves it on this host (see daemon-route.ts). */
+  private async open(): Promise<Connection> {
+    const opts = { readonly: this.options.readonly, pluginRoots: [Session.cliRoot()], prompt: this.options.prompt };
+    const routed = await daemonRouteFor(this.options.uri, this.options.readonly);
+    if (routed) {
+      try {
+        return await Connection.open(routed, opts);
+      } catch (err) {
+        // No remote plugin installed, or the socket is not ours to use: work locally as without a daemon.
+        if (!VirtError.is(err, 'NO_CONNECT') && !VirtError.is(err, 'AUTH_FAILED')) throw err;
+      }
+    }
+    return Connection.open(this.options.uri, opts);
   }
 
   /** The open connection, if any (for `uri` without reconnecting, for closing). */

@@ -48,6 +48,7 @@ import { VirtError } from './errors.js';
 import { EventBus, type VirtEvent, type VirtEventKind, type VirtEventListener } from './events.js';
 import { JobLock, DEFAULT_JOB_WAIT_MS } from './locks.js';
 import { PluginLoader } from './loader.js';
+import { stateDirsFor } from './paths.js';
 import { isRemoteUri, parseUri, type VirtUri } from './uri.js';
 import { DEFAULT_XML_LIMITS } from './xml/parse.js';
 import { isUuid, parseUuid } from './xml/values.js';
@@ -60,6 +61,16 @@ export interface LocalSubdriverFactories {
 }
 
 const localSubdrivers: LocalSubdriverFactories = {};
+
+/** Whether a local URI has state folders (stateDirsFor accepts it). */
+function hasLocalState(uri: VirtUri): boolean {
+  try {
+    stateDirsFor(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Registers the core-side drivers that serve networks/storage/interfaces of local URIs. */
 export function registerLocalSubdrivers(f: LocalSubdriverFactories): void {
@@ -199,9 +210,11 @@ export class Connection {
     const driver = await factory({ uri, readonly, events, prompt: opts.prompt, plugins: loader });
     try {
       const ctx = { events, plugins: loader };
-      const networks = driver.networks ?? (!remote && localSubdrivers.network ? await localSubdrivers.network(uri, ctx) : undefined);
-      const storage = driver.storage ?? (!remote && localSubdrivers.storage ? await localSubdrivers.storage(uri, ctx) : undefined);
-      const ifaces = driver.interfaces ?? (!remote && localSubdrivers.interfaces ? await localSubdrivers.interfaces(uri) : undefined);
+      // Host networks, pools and interfaces belong to URIs with state folders (…:///system, /session, /embed).
+      const local = !remote && hasLocalState(uri);
+      const networks = driver.networks ?? (local && localSubdrivers.network ? await localSubdrivers.network(uri, ctx) : undefined);
+      const storage = driver.storage ?? (local && localSubdrivers.storage ? await localSubdrivers.storage(uri, ctx) : undefined);
+      const ifaces = driver.interfaces ?? (local && localSubdrivers.interfaces ? await localSubdrivers.interfaces(uri) : undefined);
       return new Connection(uri, readonly, driver, events, networks, storage, ifaces, opts.jobWaitMs ?? DEFAULT_JOB_WAIT_MS);
     } catch (err) {
       await driver.close().catch(() => {});
@@ -741,11 +754,11 @@ export class StoragePoolHandle {
   async isActive(): Promise<boolean> {
     return (await this.refreshSummary()).state === 'running';
   }
-  build(opts: PoolBuildOptions = {}, job?: JobContext): Promise<void> {
+  async build(opts: PoolBuildOptions = {}, job?: JobContext): Promise<void> {
     need(!(opts.overwrite && opts.noOverwrite), '--overwrite and --no-overwrite are mutually exclusive');
     return this.op('virStoragePoolBuild', true, (s) => s.buildPool(this.uuid, opts, job));
   }
-  start(opts: PoolBuildOptions & { build?: boolean } = {}): Promise<void> {
+  async start(opts: PoolBuildOptions & { build?: boolean } = {}): Promise<void> {
     need(!(opts.overwrite && opts.noOverwrite), '--overwrite and --no-overwrite are mutually exclusive');
     return this.op('virStoragePoolCreate', true, (s) => s.startPool(this.uuid, opts));
   }
@@ -822,20 +835,20 @@ export class StorageVolHandle {
   delete(opts: { deleteSnapshots?: boolean } = {}): Promise<void> {
     return this.op('virStorageVolDelete', true, (s) => s.deleteVolume(this.ref, opts));
   }
-  resize(capacity: number, opts: VolumeResizeOptions = {}): Promise<void> {
+  async resize(capacity: number, opts: VolumeResizeOptions = {}): Promise<void> {
     need(typeof capacity === 'number' && Number.isFinite(capacity) && (opts.delta || capacity >= 0), 'capacity must be a number of bytes');
     return this.op('virStorageVolResize', true, (s) => this.need(s, 'resizeVolume', 'virStorageVolResize')(this.ref, capacity, opts));
   }
-  wipe(algorithm: WipeAlgorithm = 'zero', job?: JobContext): Promise<void> {
+  async wipe(algorithm: WipeAlgorithm = 'zero', job?: JobContext): Promise<void> {
     need((WIPE_ALGORITHMS as readonly string[]).includes(algorithm), `unknown wipe algorithm '${algorithm}'`);
     return this.op('virStorageVolWipePattern', true, (s) => this.need(s, 'wipeVolume', 'virStorageVolWipe')(this.ref, algorithm, job));
   }
-  upload(source: Readable, opts: VolumeTransferOptions = {}, job?: JobContext): Promise<void> {
+  async upload(source: Readable, opts: VolumeTransferOptions = {}, job?: JobContext): Promise<void> {
     if (opts.offset !== undefined) checkCount('offset', opts.offset);
     if (opts.length !== undefined) checkCount('length', opts.length);
     return this.op('virStorageVolUpload', true, (s) => this.need(s, 'uploadVolume', 'virStorageVolUpload')(this.ref, source, opts, job));
   }
-  download(opts: VolumeTransferOptions = {}, job?: JobContext): Promise<Readable> {
+  async download(opts: VolumeTransferOptions = {}, job?: JobContext): Promise<Readable> {
     if (opts.offset !== undefined) checkCount('offset', opts.offset);
     if (opts.length !== undefined) checkCount('length', opts.length);
     return this.op('virStorageVolDownload', false, (s) => this.need(s, 'downloadVolume', 'virStorageVolDownload')(this.ref, opts, job));

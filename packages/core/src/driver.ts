@@ -124,6 +124,7 @@ export interface DomainInfo {
   /** `Linux` / `hvm` / `exe`: the guest OS type. */
   osType: string;
   securityModel?: string;
+  securityLabel?: { label: string; enforcing: boolean };
 }
 
 /** Lookup key: exactly one of name, uuid or id. */

@@ -14,3 +14,8 @@ export * from './models/storage/index.js';
 export * from './command-line.js';
 export * from './models/network/index.js';
 export * from './models/interface/index.js';
+export * from './daemon-socket.js';
+export * from './storage/index.js';
+export * from './models/domain/index.js';
+export * from './models/capabilities/index.js';
+export * from './network/index.js';

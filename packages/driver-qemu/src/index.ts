@@ -1,1 +1,3 @@
 export * from './qmp/index.js';
+export * from './process/index.js';
+export * from './caps/index.js';

@@ -4,3 +4,5 @@
  */
 export { buildTestGuest, type BuildTestGuestOptions, type TestGuest } from './test-guest/build.js';
 export { TEST_GUEST_PROMPT, TEST_GUEST_READY } from './test-guest/init-script.js';
+export { SerialConsole } from './test-guest/serial-console.js';
+export { writeCpio, type CpioEntry } from './test-guest/cpio.js';

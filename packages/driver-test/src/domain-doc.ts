@@ -1,23 +1,19 @@
-import {
-  formatDomainXml,
-  parseDomainXml,
-  VirtError,
-  type DomainDef,
-  type DomainParserConfig,
-} from '@virtkit/core';
+import { formatDomainXml, parseDomainXml, VirtError, type DomainDef, type DomainParserConfig } from '@virtkit/core';
 
 /**
- * The test driver's view of a domain definition: core's typed model with
- * the defaults libvirt's test driver applies (i686 guests, Xen video for
- * PV guests, cirrus otherwise).
+ * What libvirt's test driver plugs into the generic parser (testDriverNew):
+ * i686 guests, its feature set, and Xen video for PV guests, cirrus
+ * otherwise.
  */
 export const TEST_PARSER_CONFIG: DomainParserConfig = {
-  defaultArch: 'i686',
-  defaultEmulator: '/usr/bin/test-hv',
-  features: { userAliases: true, individualVcpus: true, netModelString: true, memoryHotplug: true, offlineVcpuPin: true },
+  name: 'test',
+  features: { userAlias: true, individualVcpus: true, netModelString: true, fwAutoselect: true, offlineVcpupin: true },
+  domainPostParseBasic(def) {
+    def.os.arch ??= 'i686';
+  },
   devicePostParse(dev, def) {
-    if (dev.kind === 'video' && !dev.model) {
-      dev.model = def.os.type === 'xen' || def.os.type === 'linux' ? 'xen' : 'cirrus';
+    if (dev.kind === 'video' && !dev.def.type) {
+      dev.def.type = def.os.type === 'xen' ? 'xen' : 'cirrus';
     }
   },
 };
@@ -30,32 +26,34 @@ export function parseTestDomain(xml: string, what = 'domain XML'): DomainDef {
   return def;
 }
 
+/** Formats a definition; `id` ≥ 0 marks it live (`<domain id=…>`). */
 export function formatTestDomain(def: DomainDef, opts: { id?: number; inactive?: boolean; secure?: boolean; migratable?: boolean } = {}): string {
-  return formatDomainXml(def, {
-    inactive: !!opts.inactive || opts.id === undefined || opts.id < 0,
+  const inactive = !!opts.inactive || opts.id === undefined || opts.id < 0;
+  return formatDomainXml(inactive ? def : { ...def, id: opts.id! }, {
+    inactive,
     secure: !!opts.secure,
     migratable: !!opts.migratable,
-    ...(opts.id !== undefined && opts.id >= 0 && !opts.inactive ? { id: opts.id } : {}),
+    config: TEST_PARSER_CONFIG,
   });
 }
 
-// Field access goes through these few functions so the driver logic does not depend on the model's layout.
+// Field access goes through these few functions so the driver logic reads like libvirt's.
 export const domainFacts = {
   name: (d: DomainDef): string => d.name,
   uuid: (d: DomainDef): string => d.uuid,
-  maxMemKiB: (d: DomainDef): number => d.memory.totalKiB,
-  currentMemKiB: (d: DomainDef): number => d.memory.currentKiB ?? d.memory.totalKiB,
+  maxMemKiB: (d: DomainDef): number => d.memory.total,
+  currentMemKiB: (d: DomainDef): number => d.memory.current,
   setCurrentMemKiB: (d: DomainDef, kib: number): void => {
-    d.memory.currentKiB = kib;
+    d.memory.current = kib;
   },
   setMaxMemKiB: (d: DomainDef, kib: number): void => {
-    d.memory.totalKiB = kib;
+    d.memory.total = kib;
   },
-  vcpus: (d: DomainDef): number => d.vcpu.current ?? d.vcpu.max,
+  vcpus: (d: DomainDef): number => d.vcpu.current,
   maxVcpus: (d: DomainDef): number => d.vcpu.max,
   setVcpus: (d: DomainDef, n: number): void => {
     d.vcpu.current = n;
   },
   osType: (d: DomainDef): string => d.os.type,
-  onReboot: (d: DomainDef): string => d.lifecycle?.onReboot ?? 'restart',
+  onReboot: (d: DomainDef): string => d.lifecycle.onReboot,
 };

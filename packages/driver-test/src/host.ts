@@ -7,6 +7,7 @@ import {
   formatStoragePoolXml,
   formatStorageVolXml,
   generateUuid,
+  isSafeObjectName,
   networkEvent,
   parseInterfaceXml,
   parseNetworkXml,
@@ -84,6 +85,18 @@ export interface TestPool {
 export interface TestInterface {
   def: InterfaceDef;
   active: boolean;
+}
+
+/** Gives each NIC without a target device `testnetN`, as libvirt's testDomainGenerateIfnames. */
+function nameInterfaces(def: DomainDef): void {
+  const used = new Set(def.devices.interfaces.map((i) => i.ifname).filter(Boolean));
+  let n = 0;
+  for (const nic of def.devices.interfaces) {
+    if (nic.ifname) continue;
+    while (used.has(`testnet${n}`)) n++;
+    nic.ifname = `testnet${n}`;
+    used.add(nic.ifname);
+  }
 }
 
 /** 100 GiB: the capacity libvirt's test driver gives every pool. */
@@ -207,6 +220,7 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
     if (opts.state !== 'shutoff') {
       d.id = this.nextId++;
       d.live = structuredClone(def);
+      nameInterfaces(d.live);
       d.state = opts.state;
       d.reason = opts.state === 'paused' ? 'user' : 'unknown';
       d.startedAt = Date.now();
@@ -228,9 +242,11 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
     else this.domains.delete(uuid);
   }
 
-  private boot(d: TestDomain, paused: boolean, detail: 'booted' | 'restored'): void {
+  /** Starts a domain; `live` is the definition it runs with (default: its persistent one). */
+  private boot(d: TestDomain, paused: boolean, detail: 'booted' | 'restored', live?: DomainDef): void {
     d.id = this.nextId++;
-    d.live = structuredClone(d.def);
+    d.live = live ?? structuredClone(d.def);
+    nameInterfaces(d.live);
     d.startedAt = Date.now();
     d.state = 'running';
     d.reason = detail;
@@ -257,9 +273,8 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
     if (existing && existing.id >= 0) throw new VirtError('OPERATION_INVALID', `Requested operation is not valid: domain '${F.name(def)}' is already active`, { origin: 'test' });
     const d: TestDomain = existing ?? { def, id: -1, state: 'shutoff', reason: 'unknown', persistent: false, autostart: false, startedAt: 0 };
     if (!existing) this.domains.set(F.uuid(def), d);
-    this.boot(d, !!opts.paused, 'booted');
     // The given XML is what runs; a persistent definition keeps its own for the next boot.
-    d.live = def;
+    this.boot(d, !!opts.paused, 'booted', def);
     return this.summary(d);
   }
 
@@ -361,8 +376,7 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
     if (existing && existing.id >= 0) throw new VirtError('OPERATION_INVALID', `Requested operation is not valid: domain '${F.name(def)}' is already active`, { origin: 'test' });
     const d: TestDomain = existing ?? { def, id: -1, state: 'shutoff', reason: 'unknown', persistent: false, autostart: false, startedAt: 0 };
     if (!existing) this.domains.set(F.uuid(def), d);
-    this.boot(d, (opts.startAs ?? saved.state) === 'paused', 'restored');
-    d.live = def;
+    this.boot(d, (opts.startAs ?? saved.state) === 'paused', 'restored', def);
     return this.summary(d);
   }
 
@@ -410,6 +424,7 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
       managedSave: !!d.managedSave,
       osType: 'linux',
       securityModel: 'testSecurity',
+      securityLabel: { label: 'libvirt-test', enforcing: true },
     };
   }
 
@@ -560,7 +575,7 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
     // As libvirt's test driver: every static DHCP host of an active network holds a lease.
     if (!n.active) return leases;
     for (const ip of n.def.ips ?? []) {
-      for (const h of ip.dhcp?.hosts ?? []) {
+      for (const h of ip.hosts) {
         if (!h.mac || !h.ip || (mac && h.mac.toLowerCase() !== mac.toLowerCase())) continue;
         leases.push({
           expiryTime: Math.floor(Date.now() / 1000) + 3600,
@@ -702,8 +717,8 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
     return { state: p.state, capacity: Number(p.def.capacity), allocation: Number(p.def.allocation), available: Number(p.def.available) };
   }
 
-  async getPoolXml(uuid: string, opts: { inactive?: boolean } = {}): Promise<string> {
-    return formatStoragePoolXml(this.pool(uuid).def, { inactive: !!opts.inactive });
+  async getPoolXml(uuid: string): Promise<string> {
+    return formatStoragePoolXml(this.pool(uuid).def);
   }
 
   private volSummary(p: TestPool, v: StorageVolDef): VolumeSummary {
@@ -729,6 +744,7 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
 
   /** Adds a volume to a pool as libvirt's test driver does: path and key under the pool's target path. */
   addVolume(p: TestPool, v: StorageVolDef): StorageVolDef {
+    if (!isSafeObjectName(v.name)) throw new VirtError('INVALID_ARG', `volume name '${v.name}' cannot contain '/' or be '.' or '..'`, { origin: 'test' });
     if (p.volumes.has(v.name)) throw new VirtError('STORAGE_VOL_EXIST', `storage vol '${v.name}' already exists in pool '${p.def.name}'`, { origin: 'test' });
     const path = `${p.def.target?.path ?? ''}/${v.name}`;
     v.target.path = path;

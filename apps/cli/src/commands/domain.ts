@@ -158,6 +158,7 @@ function infoPairs(d: DomainHandle, info: DomainInfo): Array<[string, string]> {
   if (info.securityModel) {
     pairs.push(['Security model', info.securityModel]);
     pairs.push(['Security DOI', '']);
+    if (info.securityLabel) pairs.push(['Security label', `${info.securityLabel.label} (${info.securityLabel.enforcing ? 'enforcing' : 'permissive'})`]);
   }
   return pairs;
 }

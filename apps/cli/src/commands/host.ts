@@ -21,7 +21,8 @@ const capabilities: CommandDef = {
   async run(ctx) {
     const xml = await (await ctx.conn()).getCapabilities();
     const { printXmlWithXpath } = await import('./xml.js');
-    printXmlWithXpath(ctx, xml);
+    // virsh prints the capabilities document followed by an empty line.
+    printXmlWithXpath(ctx, ctx.opts.str('xpath') ? xml : `${xml}\n`);
   },
 };
 

@@ -11,4 +11,6 @@ export const AREAS: Record<string, () => Promise<ConformanceArea>> = {
   'pool-commands': () => import('./pool-commands.js').then((m) => m.default),
   'network-xml': () => import('./network-xml.js').then((m) => m.default),
   'network-dnsmasq': () => import('./network-dnsmasq.js').then((m) => m.default),
+  'domain-xml': () => import('./domain-xml.js').then((m) => m.default),
+  'lxc-xml': () => import('./lxc-xml.js').then((m) => m.default),
 };

@@ -26,13 +26,14 @@ done
 # press on an input device named "Power Button"; one event is enough.
 for d in /sys/class/input/event*; do
   [ "$(cat "$d/device/name" 2>/dev/null)" = "Power Button" ] || continue
-  ( dd if="/dev/\${d##*/}" of=/dev/null bs=24 count=1 2>/dev/null; echo "power button pressed, powering off"; sync; poweroff -f ) &
+  ( dd if="/dev/input/\${d##*/}" of=/dev/null bs=24 count=1 2>/dev/null && { echo "power button pressed, powering off"; sync; poweroff -f; } ) &
 done
 
 # No udev: online hot-plugged CPUs and memory blocks as they appear.
 ( while :; do
     for f in /sys/devices/system/cpu/cpu*/online /sys/devices/system/memory/memory*/online; do
-      read v < "$f" 2>/dev/null && [ "$v" = 0 ] && echo 1 > "$f" 2>/dev/null
+      [ -e "$f" ] || continue
+      { read v < "$f" && [ "$v" = 0 ] && echo 1 > "$f"; } 2>/dev/null
     done
     sleep 0.3
   done ) &

@@ -22,8 +22,8 @@ export interface DomainParserFeatures {
   fwAutoselect?: boolean;
   /** Pinning of offline vCPUs is allowed (OFFLINE_VCPUPIN). */
   offlineVcpupin?: boolean;
-  /** The driver can pick a free VNC/SPICE port itself, so ports given with autoport='yes' are dropped on inactive parse. */
-  memoryHotplug?: boolean;
+  /** SCSI buses have 16 units (unit 7 reserved for the controller) instead of 7 (WIDE_SCSI). */
+  wideScsi?: boolean;
 }
 
 /** Options of one parse (libvirt's VIR_DOMAIN_DEF_PARSE_* flags). */
@@ -67,8 +67,8 @@ export interface DomainXmlNamespace {
   prefix: string;
   /** Namespace URI ("http://libvirt.org/schemas/domain/qemu/1.0"). */
   uri: string;
-  /** Reads the namespace's elements (children of <domain> with this prefix) into driver data. */
-  parse(elements: XmlElement[], def: DomainDef): unknown;
+  /** Reads the namespace's elements (children of <domain> with this namespace's prefix) into driver data. */
+  parse(elements: XmlElement[]): unknown;
   /** Writes the driver data back (called only when parse returned something). */
   format(w: XmlWriter, data: unknown): void;
 }
@@ -112,7 +112,6 @@ export interface DomainParserConfig {
    * callback returns the model type to use, or undefined for none.
    */
   implicitVideoModel?(def: DomainDef): string | undefined;
-  /** Default <vcpu placement> when not given (static). */
   /** Domain types (virt types) the driver accepts; others are rejected. Unset means any. */
   domainTypes?: readonly string[];
 }

@@ -199,14 +199,14 @@ function overlaps(a: number[], b: number[]): boolean {
 function readTuneVcpus(r: ElemReader, where: string, maxVcpus: number): number[] {
   const v = r.str('vcpus');
   if (v === undefined) throw xmlError(where, "Missing attribute 'vcpus'");
-  const list = parseIdList(v, `${where} attribute 'vcpus'`, 65535).filter((x) => x < maxVcpus);
-  if (list.length === 0) throw xmlError(where, `vcpus '${v}' are out of range or empty`);
-  return list;
+  // vCPUs beyond the maximum are dropped; a tune left with none is ignored (libvirt warns).
+  return parseIdList(v, `${where} attribute 'vcpus'`, 65535).filter((x) => x < maxVcpus);
 }
 
 function parseMonitor(el: XmlElement, group: ResctrlDef, where: string, cache: boolean, maxVcpus: number): ResctrlMonitor {
   const r = new ElemReader(el, `${where} <monitor>`);
   const vcpus = readTuneVcpus(r, `${where} <monitor>`, maxVcpus);
+  if (vcpus.length === 0) throw xmlError(`${where} <monitor>`, 'Invalid monitor vcpus');
   if (!vcpus.every((v) => group.vcpus.includes(v))) throw xmlError(`${where} <monitor>`, "Monitor vcpus conflicts with allocation");
   if (group.monitors.some((m) => sameSet(m.vcpus, vcpus) && (m.level !== undefined) === cache)) {
     throw xmlError(`${where} <monitor>`, 'Identical vcpus found in same type monitors');
@@ -225,6 +225,7 @@ function parseCachetune(el: XmlElement, def: CputuneDef, maxVcpus: number): void
   const where = '<cachetune>';
   const r = new ElemReader(el, where);
   const vcpus = readTuneVcpus(r, where, maxVcpus);
+  if (vcpus.length === 0) return;
   for (const g of def.resctrls) {
     if (overlaps(g.vcpus, vcpus)) throw xmlError(where, 'Overlapping vcpus in cachetunes');
   }
@@ -261,6 +262,7 @@ function parseMemorytune(el: XmlElement, def: CputuneDef, maxVcpus: number): voi
   const where = '<memorytune>';
   const r = new ElemReader(el, where);
   const vcpus = readTuneVcpus(r, where, maxVcpus);
+  if (vcpus.length === 0) return;
   let group = def.resctrls.find((g) => sameSet(g.vcpus, vcpus));
   for (const g of def.resctrls) {
     if (g !== group && overlaps(g.vcpus, vcpus)) throw xmlError(where, 'Overlapping vcpus in memorytunes');

@@ -117,9 +117,9 @@ export class ElemReader {
   }
 
   /** Enum whose libvirt "default" value (index 0) reads as absent. */
-  enumNoDefault<T extends string>(name: string, values: readonly T[]): T | undefined {
+  enumNoDefault<T extends string>(name: string, values: readonly T[]): Exclude<T, 'default'> | undefined {
     const v = this.enum(name, values);
-    return v === 'default' ? undefined : v;
+    return v === 'default' ? undefined : (v as Exclude<T, 'default'> | undefined);
   }
 
   enumReq<T extends string>(name: string, values: readonly T[]): T {

@@ -47,11 +47,15 @@ function parseForwarder(el: XmlElement, where: string): NetworkDnsForwarder {
   return fwd;
 }
 
-function parseHost(el: XmlElement, where: string): NetworkDnsHost {
+function parseHost(el: XmlElement, where: string, partial = false): NetworkDnsHost {
   const names = el.elements('hostname').map((h) => h.text());
-  if (names.length === 0 || names.some((n) => n === '')) throw netError('XML_DETAIL', where, 'Missing hostname in DNS HOST record');
+  if ((names.length === 0 && !partial) || names.some((n) => n === '')) throw netError('XML_DETAIL', where, 'Missing hostname in DNS HOST record');
   const ip = el.attr('ip');
-  if (ip === undefined) throw netError('XML_DETAIL', where, 'Missing IP address in DNS HOST record');
+  if (ip === undefined) {
+    if (!partial) throw netError('XML_DETAIL', where, 'Missing IP address in DNS HOST record');
+    if (names.length === 0) throw netError('XML_DETAIL', where, 'Missing ip and hostname in DNS HOST record');
+    return { ip: '', hostnames: names };
+  }
   const a = tryParseIpAddress(ip);
   if (!a) throw netError('XML_DETAIL', where, `Invalid IP address '${ip}' in DNS HOST record`);
   return { ip: formatIpAddress(a), hostnames: names };
@@ -70,14 +74,16 @@ function srvNumber(el: XmlElement, attr: string, service: string, max: number, m
   return Number(n);
 }
 
-function parseSrv(el: XmlElement, where: string): NetworkDnsSrv {
+function parseSrv(el: XmlElement, where: string, partial = false): NetworkDnsSrv {
   const service = el.attr('service');
+  if (service === undefined && partial) return parsePartialSrv(el, where);
   if (service === undefined) throw netError('XML_DETAIL', where, 'missing required service attribute in DNS SRV record');
   if (service.length > DNS_RECORD_LENGTH_SRV) {
     throw netError('XML_DETAIL', where, `service attribute '${service}' is too long, limit is ${DNS_RECORD_LENGTH_SRV} bytes`);
   }
   if (!SERVICE_RE.test(service)) throw netError('XML_DETAIL', where, `invalid character in service attribute '${service}' in DNS SRV record`);
   const protocol = el.attr('protocol');
+  if (protocol === undefined && partial) return parsePartialSrv(el, where);
   if (protocol === undefined) throw netError('XML_DETAIL', where, `missing required protocol attribute in DNS SRV record '${service}'`);
   if (!PROTOCOL_RE.test(protocol)) {
     throw netError('XML_DETAIL', where, `invalid character in protocol attribute '${protocol}' in DNS SRV record`);
@@ -98,14 +104,44 @@ function parseSrv(el: XmlElement, where: string): NetworkDnsSrv {
   return srv;
 }
 
-function parseTxt(el: XmlElement, where: string): NetworkDnsTxt {
+/** An SRV record used as a search key (net-update delete): service and protocol may be missing (''). */
+function parsePartialSrv(el: XmlElement, where: string): NetworkDnsSrv {
+  const service = el.attr('service') ?? '';
+  const protocol = el.attr('protocol') ?? '';
+  if (!SERVICE_RE.test(service)) throw netError('XML_DETAIL', where, `invalid character in service attribute '${service}' in DNS SRV record`);
+  if (!PROTOCOL_RE.test(protocol)) throw netError('XML_DETAIL', where, `invalid character in protocol attribute '${protocol}' in DNS SRV record`);
+  const srv: NetworkDnsSrv = { service, protocol };
+  const domain = el.attr('domain');
+  const target = el.attr('target');
+  if (domain !== undefined) srv.domain = domain;
+  if (target !== undefined) srv.target = target;
+  return srv;
+}
+
+function parseTxt(el: XmlElement, where: string, partial = false): NetworkDnsTxt {
   const name = el.attr('name');
   if (name === undefined) throw netError('XML_DETAIL', where, 'missing required name attribute in DNS TXT record');
   if (/[ ,]/.test(name)) throw netError('XML_DETAIL', where, `prohibited character in DNS TXT record name '${name}'`);
   const value = el.attr('value');
+  if (value === undefined && partial) return { name, value: '' };
   if (value === undefined) throw netError('XML_DETAIL', where, `missing required value attribute in DNS TXT record named '${name}'`);
   noLineBreaks('TXT', 'value', value, where);
   return { name, value };
+}
+
+/**
+ * One DNS record element (<host>, <srv>, <txt>) for net-update. With
+ * `partial` (a delete's search key) required fields may be missing; they
+ * come back as ''.
+ */
+export function parseNetworkDnsHost(el: XmlElement, where: string, opts: { partial?: boolean } = {}): NetworkDnsHost {
+  return parseHost(el, where, !!opts.partial);
+}
+export function parseNetworkDnsSrv(el: XmlElement, where: string, opts: { partial?: boolean } = {}): NetworkDnsSrv {
+  return parseSrv(el, where, !!opts.partial);
+}
+export function parseNetworkDnsTxt(el: XmlElement, where: string, opts: { partial?: boolean } = {}): NetworkDnsTxt {
+  return parseTxt(el, where, !!opts.partial);
 }
 
 export function parseNetworkDns(el: XmlElement, where: string): NetworkDns {

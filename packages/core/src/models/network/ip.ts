@@ -61,7 +61,7 @@ function parseRange(el: XmlElement, address: IpAddress, prefix: number, where: s
   return range;
 }
 
-function parseHost(el: XmlElement, address: IpAddress, where: string): NetworkDhcpHost {
+function parseHost(el: XmlElement, address: IpAddress, where: string, partial = false): NetworkDhcpHost {
   const host: NetworkDhcpHost = {};
   const mac = el.attr('mac');
   if (mac !== undefined) {
@@ -94,17 +94,34 @@ function parseHost(el: XmlElement, address: IpAddress, where: string): NetworkDh
     if (!ip) throw netError('XML_ERROR', where, `Invalid IP address '${ipText}' in static host definition`);
     host.ip = formatIpAddress(ip);
   }
-  if (address.family === 'ipv6') {
-    if (id === undefined && name === undefined) {
-      throw netError('XML_ERROR', where, 'Static host definition in IPv6 network must have id or name attribute');
+  if (partial) {
+    // net-update delete: any one of the three identifies the entry.
+    if (mac === undefined && name === undefined && ipText === undefined) {
+      throw netError('XML_ERROR', where, 'At least one of name, mac, or ip attribute must be specified for static host definition');
     }
-  } else if (mac === undefined && name === undefined) {
-    throw netError('XML_ERROR', where, 'Static host definition in IPv4 network must have mac or name attribute');
+  } else {
+    if (address.family === 'ipv6') {
+      if (id === undefined && name === undefined) {
+        throw netError('XML_ERROR', where, 'Static host definition in IPv6 network must have id or name attribute');
+      }
+    } else if (mac === undefined && name === undefined) {
+      throw netError('XML_ERROR', where, 'Static host definition in IPv4 network must have mac or name attribute');
+    }
+    if (ipText === undefined) throw netError('XML_ERROR', where, 'Missing IP address in static host definition');
   }
-  if (ipText === undefined) throw netError('XML_ERROR', where, 'Missing IP address in static host definition');
   const lease = parseLease(el.child('lease'), where);
   if (lease) host.lease = lease;
   return host;
+}
+
+/** One <range> of an <ip>'s <dhcp> (for net-update). */
+export function parseNetworkDhcpRange(el: XmlElement, address: IpAddress, prefix: number, where: string): NetworkDhcpRange {
+  return parseRange(el, address, prefix, where);
+}
+
+/** One <host> of an <ip>'s <dhcp>; `partial` accepts any one of mac/name/ip (net-update delete). */
+export function parseNetworkDhcpHost(el: XmlElement, address: IpAddress, where: string, opts: { partial?: boolean } = {}): NetworkDhcpHost {
+  return parseHost(el, address, where, !!opts.partial);
 }
 
 export function parseNetworkIp(el: XmlElement, where: string): NetworkIpDef {

@@ -121,6 +121,9 @@ export function parseChrSource(r: ElemReader, typeStr: string | undefined, ctx: 
       case 'udp': {
         const host = sr.str('host');
         const service = sr.str('service');
+        if (mode === 'bind' ? src.bindHost !== undefined || src.bindService !== undefined : src.connectHost !== undefined || src.connectService !== undefined) {
+          throw xmlError(where, `only one source element with mode '${mode ?? 'connect'}' is allowed for UDP character device`);
+        }
         if (mode === 'bind') {
           if (host !== undefined) src.bindHost = host;
           if (service !== undefined) src.bindService = service;

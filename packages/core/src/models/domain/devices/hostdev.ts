@@ -7,7 +7,7 @@ import { ElemReader, parseBase0, xmlError } from '../reader.js';
 import { hex, oo, writeEl, yn, type AttrList } from '../writer.js';
 import type { FormatContext, ParseContext } from '../context.js';
 import { formatDeviceInfo, parseDeviceInfo, type DeviceInfo, type PciAddress } from './info.js';
-import { formatAuth, parseAuth, type StorageAuth, type StorageHost } from './storage-source.js';
+import { formatAuth, parseAuth, type DiskAuthDef, type StorageHost } from './storage-source.js';
 import { formatIp, formatRoute, parseIp, parseRoute, type IpDef, type RouteDef } from './net-common.js';
 
 export const HOSTDEV_SUBSYS_TYPES = ['usb', 'pci', 'scsi', 'scsi_host', 'mdev'] as const;
@@ -34,7 +34,7 @@ export interface HostdevDef {
   scsiAddress?: { bus: number; target: number; unit: number };
   iscsiName?: string;
   iscsiHosts?: StorageHost[];
-  iscsiAuth?: StorageAuth;
+  iscsiAuth?: DiskAuthDef;
   initiatorIqn?: string;
   sgio?: string;
   rawio?: boolean;
@@ -229,8 +229,7 @@ export function parseHostdev(el: XmlElement, ctx: ParseContext): HostdevDef {
 export function formatHostdev(w: XmlWriter, def: HostdevDef, ctx: FormatContext): void {
   const a: AttrList = [['mode', def.mode], ['type', def.type]];
   if (def.mode === 'subsystem') {
-    if (def.type === 'pci' || def.type === 'usb') a.push(['managed', yn(!!def.managed)]);
-    else if (def.managed) a.push(['managed', 'yes']);
+    a.push(['managed', yn(!!def.managed)]);
     if (def.type === 'scsi') a.push(['sgio', def.sgio], ['rawio', yn(def.rawio)]);
     if (def.type === 'scsi_host') a.push(['model', def.scsiHostModel]);
     if (def.type === 'mdev') a.push(['model', def.mdevModel], ['display', oo(def.display)], ['ramfb', oo(def.ramfb)]);

@@ -42,7 +42,7 @@ export interface PortForwardDef {
   ranges: Array<{ start: number; end?: number; to?: number; exclude?: boolean }>;
 }
 
-export interface InterfaceDef {
+export interface DomainInterfaceDef {
   type: NetType;
   mac: string;
   macType?: 'generated' | 'static';
@@ -122,12 +122,12 @@ function parsePciAddressAttrs(el: XmlElement, where: string): PciAddress {
   return { type: 'pci', domain: n('domain'), bus: n('bus'), slot: n('slot'), function: n('function') };
 }
 
-export function parseInterface(el: XmlElement, ctx: ParseContext): InterfaceDef {
+export function parseInterface(el: XmlElement, ctx: ParseContext): DomainInterfaceDef {
   const r = new ElemReader(el, '<interface>');
   const type = r.enum('type', NET_TYPES);
   if (!type) throw xmlError('<interface>', r.has('type') ? `unknown interface type '${el.attr('type')}'` : 'missing interface type');
   const where = `interface type='${type}'`;
-  const def: InterfaceDef = { type, mac: '', ips: [], routes: [], info: {} };
+  const def: DomainInterfaceDef = { type, mac: '', ips: [], routes: [], info: {} };
   const managed = r.yesNo('managed');
   if (managed !== undefined) def.managed = managed;
   const trust = r.yesNo('trustGuestRxFilters');
@@ -163,6 +163,8 @@ export function parseInterface(el: XmlElement, ctx: ParseContext): InterfaceDef 
         if (pg !== undefined) def.portgroup = pg;
         const pid = sr.str('portid');
         if (pid !== undefined) def.portid = pid;
+        // The bridge a network gave the NIC is runtime state libvirt prints but never reads back.
+        sr.ignoreAttrs('bridge');
         break;
       }
       case 'bridge': {
@@ -444,7 +446,7 @@ export function parseInterface(el: XmlElement, ctx: ParseContext): InterfaceDef 
   return def;
 }
 
-export function formatInterface(w: XmlWriter, def: InterfaceDef, ctx: FormatContext): void {
+export function formatInterface(w: XmlWriter, def: DomainInterfaceDef, ctx: FormatContext): void {
   const attrs: AttrList = [['type', def.type]];
   if (def.type === 'hostdev' && def.managed) attrs.push(['managed', 'yes']);
   else if (def.managed !== undefined && def.type !== 'hostdev') attrs.push(['managed', yn(def.managed)]);

@@ -34,14 +34,14 @@ export interface SecretRef {
   usage?: string;
 }
 
-export interface StorageAuth {
+export interface DiskAuthDef {
   username: string;
   /** `type` attribute (chap, ceph); absent for most disk auth. */
   authType?: string;
   secret: SecretRef;
 }
 
-export interface StorageEncryption {
+export interface DiskEncryptionDef {
   format?: string;
   engine?: string;
   secrets: SecretRef[];
@@ -88,8 +88,8 @@ export interface StorageSource {
   startupPolicy?: 'mandatory' | 'requisite' | 'optional';
   slices?: Array<{ offset: number; size: number }>;
   seclabels?: DeviceSeclabelDef[];
-  auth?: StorageAuth;
-  encryption?: StorageEncryption;
+  auth?: DiskAuthDef;
+  encryption?: DiskEncryptionDef;
   reservations?: StorageReservations;
   /** Image format (disk <driver type>, backing <format type>). */
   format?: string;
@@ -119,11 +119,11 @@ function secretAttrs(s: SecretRef): AttrList {
   return [['type', s.type], ['uuid', s.uuid], ['usage', s.uuid ? undefined : s.usage]];
 }
 
-export function parseAuth(el: XmlElement, where: string): StorageAuth {
+export function parseAuth(el: XmlElement, where: string): DiskAuthDef {
   const r = new ElemReader(el, `${where} <auth>`);
   const username = r.str('username');
   if (!username) throw xmlError(`${where} <auth>`, "missing username for auth");
-  const a: StorageAuth = { username, secret: {} };
+  const a: DiskAuthDef = { username, secret: {} };
   const t = r.str('type');
   if (t !== undefined) {
     if (t !== 'chap' && t !== 'ceph') throw xmlError(`${where} <auth>`, `unknown auth type '${t}'`);
@@ -135,15 +135,15 @@ export function parseAuth(el: XmlElement, where: string): StorageAuth {
   return a;
 }
 
-export function formatAuth(w: XmlWriter, a: StorageAuth): void {
+export function formatAuth(w: XmlWriter, a: DiskAuthDef): void {
   w.open('auth', [['type', a.authType], ['username', a.username]]);
   w.empty('secret', secretAttrs(a.secret));
   w.close('auth');
 }
 
-export function parseEncryption(el: XmlElement, where: string): StorageEncryption {
+export function parseEncryption(el: XmlElement, where: string): DiskEncryptionDef {
   const r = new ElemReader(el, `${where} <encryption>`);
-  const e: StorageEncryption = { secrets: [] };
+  const e: DiskEncryptionDef = { secrets: [] };
   const f = r.str('format');
   if (f !== undefined) {
     if (!['default', 'qcow', 'luks', 'luks2', 'luks-any'].includes(f)) throw xmlError(`${where} <encryption>`, `unknown volume encryption format type ${f}`);
@@ -186,7 +186,7 @@ export function parseEncryption(el: XmlElement, where: string): StorageEncryptio
   return e;
 }
 
-export function formatEncryption(w: XmlWriter, e: StorageEncryption): void {
+export function formatEncryption(w: XmlWriter, e: DiskEncryptionDef): void {
   writeEl(w, 'encryption', [['format', e.format ?? 'default'], ['engine', e.engine]], (c) => {
     for (const s of e.secrets) c.empty('secret', secretAttrs(s));
     if (e.cipher) c.empty('cipher', [['name', e.cipher.name], ['size', e.cipher.size], ['mode', e.cipher.mode], ['hash', e.cipher.hash]]);

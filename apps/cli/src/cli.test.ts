@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from './main.js';
+import { BufferOutput } from './output.js';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+const dir = mkdtempSync(join(tmpdir(), 'vk-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function vk(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const o = new BufferOutput();
+  const code = await main(['-c', 'test:///default', ...argv], o);
+  return { code, out: o.stdout, err: o.stderr };
+}
+
+const guest = join(dir, 'g.xml');
+writeFileSync(guest, "<domain type='test'><name>cli-guest</name><memory unit='MiB'>128</memory><vcpu>2</vcpu><os><type>hvm</type></os></domain>");
+
+describe('virtkit on test:///default', () => {
+  it('lists domains exactly as virsh does', async () => {
+    expect(await vk('list', '--all')).toEqual({ code: 0, out: ' Id   Name   State\n----------------------\n 1    test   running\n\n', err: '' });
+  });
+
+  it('prints listings and info as JSON', async () => {
+    const r = await vk('list --all --json');
+    expect(JSON.parse(r.out)).toEqual([{ id: 1, name: 'test', state: 'running' }]);
+    expect(JSON.parse((await vk('dominfo test --json')).out)).toMatchObject({ id: 1, name: 'test', state: 'running', cpus: 2, maxMemory: 8388608, usedMemory: 2097152, persistent: true, autostart: false });
+    expect(JSON.parse((await vk('net-list --all --json')).out)).toEqual([{ name: 'default', state: 'active', autostart: false, persistent: true }]);
+    expect(JSON.parse((await vk('pool-list --all --json')).out)).toEqual([{ name: 'default-pool', state: 'active', autostart: false }]);
+    expect(JSON.parse((await vk('iface-list --all --json')).out)).toEqual([{ name: 'eth1', state: 'active', macAddress: 'aa:bb:cc:dd:ee:ff' }]);
+    expect(JSON.parse((await vk('nodeinfo --json')).out)).toMatchObject({ cpuModel: 'i686', cpus: 16 });
+  });
+
+  it('runs a whole lifecycle in one ;-separated invocation', async () => {
+    const r = await vk(`define ${guest}; start cli-guest; suspend cli-guest; domstate cli-guest --reason; resume cli-guest; destroy cli-guest; undefine cli-guest; list --all --name`);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(
+      [
+        `Domain 'cli-guest' defined from ${guest}\n`,
+        "Domain 'cli-guest' started\n",
+        "Domain 'cli-guest' suspended\n",
+        'paused (user)\n',
+        "Domain 'cli-guest' resumed\n",
+        "Domain 'cli-guest' destroyed\n",
+        "Domain 'cli-guest' has been undefined\n",
+        'test\n',
+      ].join('\n') + '\n',
+    );
+  });
+
+  it('resolves domains by id, UUID and name', async () => {
+    expect((await vk('domname 1')).out).toBe('test\n\n');
+    expect((await vk('domid 6695eb01-f6a4-8304-79aa-97f2502e193f')).out).toBe('1\n\n');
+    expect((await vk('domuuid test')).out).toBe('6695eb01-f6a4-8304-79aa-97f2502e193f\n\n');
+  });
+
+  it('fails like virsh: error on stderr, exit 1, later commands still run', async () => {
+    expect(await vk('dominfo nosuch')).toEqual({ code: 1, out: '\n', err: "error: failed to get domain 'nosuch'\n" });
+    const r = await vk('domstate nosuch; domstate test');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('\nrunning\n\n');
+    expect((await vk('nosuchcmd')).err).toBe("error: unknown command: 'nosuchcmd'\n");
+    expect((await vk('list --foo')).err).toBe("error: command 'list' doesn't support option --foo\n");
+    expect((await vk('dominfo')).err).toBe("error: command 'dominfo' requires <domain> option\n");
+    expect((await vk('start test')).err).toBe('error: Domain is already active\n');
+  });
+
+  it('selects parts of the XML with --xpath', async () => {
+    expect((await vk("dumpxml test --xpath '/domain/devices/disk/source/@file'")).out).toBe(' file="/guest/diskimage1"\n\n');
+    expect((await vk("dumpxml test --xpath 'string(/domain/name)'")).out).toBe('test\n\n');
+  });
+
+  it('refuses changes on a read-only connection', async () => {
+    const o = new BufferOutput();
+    expect(await main(['-r', '-c', 'test:///default', 'destroy', 'test'], o)).toBe(1);
+    expect(o.stderr).toMatch(/read only/);
+  });
+
+  it('keeps quiet with -q', async () => {
+    const o = new BufferOutput();
+    await main(['-q', '-c', 'test:///default', 'list'], o);
+    expect(o.stdout).toBe(' 1   test   running\n');
+  });
+
+  it('prints help for a command and for all of them', async () => {
+    expect((await vk('help list')).out).toContain('  NAME\n    list - list domains');
+    expect((await vk('help')).out).toContain(' Domain Management (help keyword \'domain\'):');
+  });
+
+  it('runs as a program with virsh exit codes', () => {
+    const ok = spawnSync(process.execPath, [bin, '-c', 'test:///default', 'list', '--all'], { encoding: 'utf8' });
+    expect(ok.stderr).toBe("");
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain(' 1    test   running');
+    const bad = spawnSync(process.execPath, [bin, '-c', 'test:///default', 'dominfo', 'nosuch'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe("error: failed to get domain 'nosuch'\n");
+    const shell = spawnSync(process.execPath, [bin, '-c', 'test:///default'], { encoding: 'utf8', input: 'domstate test\nquit\n' });
+    expect(shell.status).toBe(0);
+    expect(shell.stdout).toBe('running\n\n');
+  });
+});

@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts'],
+    // Real daemons and sshd processes: files one after another on 2 cores.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    fileParallelism: false,
+    server: {
+      deps: {
+        // Plugins are imported by core's loader with Node's own import(): the tests must see
+        // the same @virtkit/core module (one VirtError class), so it is not inlined.
+        external: [/\/packages\/core\/dist\//, /\/packages\/driver-[a-z]+\/dist\//],
+      },
+    },
+  },
+});
