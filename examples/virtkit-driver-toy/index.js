@@ -38,8 +38,11 @@ function mustRun(g, what) {
   if (g.id < 0) throw new VirtError('OPERATION_INVALID', `domain '${g.def.name}' is not running (${what})`, { origin: 'toy' });
 }
 
+/** The toy guests' XML: libvirt's domain format with its own virt type. */
+const PARSER_CONFIG = { name: 'toy', domainTypes: ['toy'] };
+
 function parse(xml) {
-  const def = parseDomainXml(xml, { inactive: true });
+  const def = parseDomainXml(xml, { inactive: true, config: PARSER_CONFIG });
   if (def.type !== 'toy') throw new VirtError('CONFIG_UNSUPPORTED', `domain '${def.name}': type must be 'toy', not '${def.type}'`, { origin: 'toy' });
   for (const g of guests.values()) {
     if (g.def.name === def.name && g.def.uuid !== def.uuid) {
@@ -114,16 +117,16 @@ const domains = {
   },
   async getXml(uuid, opts = {}) {
     const g = find(uuid);
-    return formatDomainXml(g.def, { inactive: !!opts.inactive || g.id < 0, ...(g.id >= 0 && !opts.inactive ? { id: g.id } : {}) });
+    return formatDomainXml(g.def, { config: PARSER_CONFIG, inactive: !!opts.inactive || g.id < 0, ...(g.id >= 0 && !opts.inactive ? { id: g.id } : {}) });
   },
   async getInfo(uuid) {
     const g = find(uuid);
     return {
       state: g.state,
       reason: g.reason,
-      maxMemKiB: g.def.memory.totalKiB,
-      memoryKiB: g.def.memory.currentKiB ?? g.def.memory.totalKiB,
-      vcpus: g.def.vcpu.current ?? g.def.vcpu.max,
+      maxMemKiB: g.def.memory.total,
+      memoryKiB: g.def.memory.current,
+      vcpus: g.def.vcpu.current,
       cpuTimeNs: 0,
       persistent: g.persistent,
       autostart: false,

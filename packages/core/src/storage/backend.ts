@@ -128,7 +128,7 @@ export interface StoragePoolBackend {
   wipeVol?(pool: StoragePoolObject, vol: StorageVolDef, algorithm: WipeAlgorithm, job: JobContext): Promise<void>;
 
   /** How a hypervisor opens the volume; default: its path, as a file or block device. */
-  volumeDiskSource?(pool: StoragePoolObject, vol: StorageVolDef): VolumeDiskSource;
+  volumeDiskSource?(pool: StoragePoolObject, vol: StorageVolDef): VolumeDiskSource | Promise<VolumeDiskSource>;
 }
 
 /** The optional operations of the backend table, in libvirt's order. */

@@ -3,5 +3,4 @@ export * from './parse.js';
 export * from './write.js';
 export * from './values.js';
 export * from './keep.js';
-export * from './scan.js';
 export * from './xpath.js';

@@ -176,7 +176,7 @@ describe.skipIf(!can.ok)('NAT network (real kernel, dnsmasq, nftables)', () => {
       `<network><name>${n}</name><forward mode='nat'/><bridge name='${br}' stp='off'/><ip address='${addr}' prefix='24'/></network>`;
     expect(await code(conn.createNetworkXml(other(`${prefix}-o1`, `${prefix}b1`, '10.251.0.129')))).toBe('RESOURCE_BUSY');
     expect(await linkExists(`${prefix}b1`)).toBe(false);
-    await host().run(['ip', 'link', 'add', 'name', `${prefix}b2`, 'type', 'dummy']);
+    await host().run(['ip', 'link', 'add', 'name', `${prefix}b2`, 'type', 'bridge']);
     expect(await code(conn.createNetworkXml(other(`${prefix}-o2`, `${prefix}b2`, '10.252.0.1')))).toBe('RESOURCE_BUSY');
     await deleteDevice(host(), `${prefix}b2`);
     await host().run(['ip', 'route', 'add', '10.253.0.0/25', 'dev', `${prefix}oh`]);
@@ -218,7 +218,7 @@ describe.skipIf(!can.ok)('NAT network (real kernel, dnsmasq, nftables)', () => {
     try {
       if (existsSync('/usr/bin/qemu-system-x86_64')) {
         qemu = lab.spawnIn(hostNs, [
-          'qemu-system-x86_64', '-S', '-nographic', '-nodefaults', '-machine', 'none',
+          'qemu-system-x86_64', '-S', '-nographic', '-nodefaults',
           '-netdev', `tap,id=n0,ifname=${tap},script=no,downscript=no`,
           '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:bb:00:01',
         ]);

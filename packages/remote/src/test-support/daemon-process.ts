@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultSocketPaths } from '../daemon/daemon.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The package folder (src/test-support → ..). */
@@ -54,6 +55,8 @@ export interface DaemonStartOptions {
   config?: string;
   args?: string[];
   env?: Record<string, string>;
+  /** Listen on the default sockets of --root (what the CLI looks for) instead of DIR/s and DIR/s-ro. */
+  defaultSockets?: boolean;
 }
 
 /** All daemons started by this test process, stopped by `stopAllDaemons` (afterAll) even when a test failed. */
@@ -62,9 +65,11 @@ const running = new Set<RunningDaemon>();
 /** Starts `virtkitd --root DIR --listen-unix DIR/s --listen-unix-ro DIR/s-ro` and waits until it listens. */
 export async function startDaemon(o: DaemonStartOptions = {}): Promise<RunningDaemon> {
   const dir = o.dir ?? tempDir('vkd');
-  const rw = join(dir, 's');
-  const ro = join(dir, 's-ro');
-  const args = [VIRTKITD, '--root', join(dir, 'root'), '--listen-unix', rw, '--listen-unix-ro', ro, ...(o.args ?? [])];
+  const root = join(dir, 'root');
+  const sockets = o.defaultSockets ? defaultSocketPaths({ root }) : { rw: join(dir, 's'), ro: join(dir, 's-ro') };
+  const { rw, ro } = sockets;
+  const listen = o.defaultSockets ? [] : ['--listen-unix', rw, '--listen-unix-ro', ro];
+  const args = [VIRTKITD, '--root', root, ...listen, ...(o.args ?? [])];
   if (o.config !== undefined) {
     writeFileSync(join(dir, 'virtkitd.conf'), o.config);
     args.push('--config', join(dir, 'virtkitd.conf'));

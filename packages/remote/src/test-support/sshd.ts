@@ -81,7 +81,8 @@ export async function startSshd(): Promise<TestSshd> {
     'PermitRootLogin prohibit-password',
     'UsePAM no',
     'AllowStreamLocalForwarding yes',
-    'AllowTcpForwarding no',
+    // OpenSSH ties streamlocal forwarding to AllowTcpForwarding too (session.c): 'no' would deny it.
+    'AllowTcpForwarding local',
     'X11Forwarding no',
     'LogLevel VERBOSE',
   ].join('\n');

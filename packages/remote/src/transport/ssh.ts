@@ -212,7 +212,15 @@ export async function connectSsh(o: SshOptions): Promise<Transport> {
           }),
         );
       } else {
-        reject(new VirtError('NO_CONNECT', `no virtkitd answers at ${socketPath} on ${o.host} (${err.message}): ${startHint(`on ${o.host}`)}`, { origin: 'remote', cause: err }));
+        // sshd answers "open failed" both when nothing listens there and when its forwarding settings deny the path.
+        reject(
+          new VirtError(
+            'NO_CONNECT',
+            `no virtkitd answers at ${socketPath} on ${o.host} (${err.message}): ${startHint(`on ${o.host}`)}; ` +
+              `if it runs, check that sshd allows forwarding there (AllowStreamLocalForwarding yes, AllowTcpForwarding not 'no')`,
+            { origin: 'remote', cause: err },
+          ),
+        );
       }
     });
   });

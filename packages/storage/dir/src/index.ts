@@ -8,6 +8,7 @@ export * from './qemu-block.js';
 export * from './transfer.js';
 export * from './wipe.js';
 export * from './loop-device.js';
+export * from './device-probe.js';
 export * from './local-volumes.js';
 export * from './dir-backend.js';
 

@@ -228,7 +228,7 @@ export async function buildLocalVolume(pool: StoragePoolObject, vol: StorageVolD
 }
 
 /** How the data of a clone's source is reached (its backend may say). */
-export function volumeInputSource(input: VolumeInput): VolumeDiskSource {
+export async function volumeInputSource(input: VolumeInput): Promise<VolumeDiskSource> {
   return input.backend.volumeDiskSource ? input.backend.volumeDiskSource(input.pool, input.vol) : defaultVolumeDiskSource(input.vol);
 }
 
@@ -252,7 +252,7 @@ function inputFormatOf(input: VolumeInput): string {
  */
 export async function buildLocalVolumeFrom(pool: StoragePoolObject, vol: StorageVolDef, input: VolumeInput, opts: VolumeCreateOptions, job: JobContext): Promise<void> {
   const path = vol.target.path!;
-  const src = volumeInputSource(input);
+  const src = await volumeInputSource(input);
   const inFormat = inputFormatOf(input);
   if (vol.type === 'dir') throw new VirtError('NO_SUPPORT', `${what(vol)}: cannot clone into a directory volume`, { origin: 'storage' });
   if (isPlainRaw(vol) && inFormat === 'raw' && !input.vol.target.encryption && !opts.preallocMetadata) {

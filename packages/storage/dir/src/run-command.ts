@@ -85,7 +85,13 @@ export function runCommand(argv: readonly string[], o: RunCommandOptions = {}): 
       if (timedOut) return reject(new VirtError('OPERATION_TIMEOUT', `${what}${formatCommandLine(argv)}: no answer within ${o.timeoutMs} ms`, { origin }));
       const status = code ?? 128;
       if (status !== 0 && !o.allowFailure) {
-        const msg = (stderr.trim() || stdout.trim()).split('\n').filter((l) => l.trim() && !/^\s*WARNING:/.test(l)).pop()?.trim() ?? '';
+        // The tool's last real complaint: not warnings, not "Run `x --help'" hints.
+        const msg =
+          (stderr.trim() || stdout.trim())
+            .split('\n')
+            .filter((l) => l.trim() && !/^\s*WARNING:/.test(l) && !/^\s*Run `/.test(l))
+            .pop()
+            ?.trim() ?? '';
         const why = sig ? `killed by signal ${sig}` : `exit status ${status}`;
         return reject(new VirtError('OPERATION_FAILED', `${what}${formatCommandLine(argv)}: ${why}${msg ? `: ${msg}` : ''}`, { origin }));
       }

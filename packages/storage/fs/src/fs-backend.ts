@@ -12,6 +12,7 @@ import {
   detachLoopDevice,
   fileVolumeOperations,
   isRegularFile,
+  probeDeviceFormat,
   runCommand,
   scanDirectory,
 } from '@virtkit/storage-dir';
@@ -48,14 +49,6 @@ export function buildMkfsCommand(pool: StoragePoolDef, device = pool.source.devi
   else if (format === 'vfat') cmd.push('-I');
   cmd.push(device);
   return cmd;
-}
-
-/** What blkid finds on a device: its file system or partition table type, or undefined when it is empty. */
-export async function probeDeviceFormat(device: string): Promise<string | undefined> {
-  const r = await runCommand(['blkid', '--probe', '--output', 'export', device], { allowFailure: true });
-  if (r.code !== 0) return undefined;
-  const m = /^(?:TYPE|PTTYPE)=(.+)$/m.exec(r.stdout);
-  return m ? m[1]!.trim() : 'unknown';
 }
 
 function mountPoint(pool: StoragePoolObject): string {

@@ -7,7 +7,7 @@ import type { KeptXml } from '../../xml/keep.js';
 import type { XmlElement } from '../../xml/tree.js';
 import { XmlWriter } from '../../xml/write.js';
 import { parseIdList, formatIdList, parseUuid } from '../../xml/values.js';
-import { parseXmlFast } from '../../xml/scan.js';
+import { parseXml } from '../../xml/parse.js';
 import { ElemReader, xmlError } from '../domain/reader.js';
 import { writeEl, yn, type AttrList } from '../domain/writer.js';
 
@@ -296,7 +296,7 @@ function parseGuest(el: XmlElement): CapsGuest {
 
 /** Parses a capabilities document (`virsh capabilities` output). */
 export function parseCapabilitiesXml(xml: string | XmlElement): CapabilitiesDef {
-  const root = typeof xml === 'string' ? parseXmlFast(xml, 'capabilities XML') : xml;
+  const root = typeof xml === 'string' ? parseXml(xml, 'capabilities XML') : xml;
   if (root.name !== 'capabilities') throw xmlError('capabilities XML', `unexpected root element <${root.name}>, expecting <capabilities>`);
   const hostEl = root.child('host');
   if (!hostEl) throw xmlError('<capabilities>', 'missing <host> element');

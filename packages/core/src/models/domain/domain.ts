@@ -7,7 +7,7 @@ import type { KeptXml } from '../../xml/keep.js';
 import { XmlElement } from '../../xml/tree.js';
 import { XmlWriter, escapeXml } from '../../xml/write.js';
 import { generateUuid, parseUuid } from '../../xml/values.js';
-import { parseXmlFast } from '../../xml/scan.js';
+import { parseXml } from '../../xml/parse.js';
 import type { DomainFormatOptions, DomainParseOptions, DomainParserConfig, FormatContext, ParseContext } from './context.js';
 import { ElemReader, xmlError } from './reader.js';
 import { writeEl } from './writer.js';
@@ -51,7 +51,8 @@ export interface ResourceDef {
 
 export interface DomainDef {
   /** Hypervisor type (`<domain type>`): qemu, kvm, lxc, xen, test, … */
-  type: VirtType;
+  /** One of libvirt's virt types, or a third-party driver's own (declared in its DomainParserConfig.domainTypes). */
+  type: VirtType | (string & {});
   /** Live domain id; -1 when not running (or parsed inactive). */
   id: number;
   name: string;
@@ -150,7 +151,7 @@ function writeLibxmlNode(w: XmlWriter, el: XmlElement, pad: string): void {
  * (XML_ERROR, CONFIG_UNSUPPORTED, XML_DETAIL) naming the element at fault.
  */
 export function parseDomainXml(xml: string | XmlElement, opts: DomainParseOptions = {}): DomainDef {
-  const root = typeof xml === 'string' ? parseXmlFast(xml, opts.what ?? 'domain XML') : xml;
+  const root = typeof xml === 'string' ? parseXml(xml, opts.what ?? 'domain XML') : xml;
   if (root.name !== 'domain') throw xmlError('domain XML', `unexpected root element <${root.name}>, expecting <domain>`);
   const config: DomainParserConfig = opts.config ?? {};
   const ctx: ParseContext = { inactive: !!opts.inactive, config, opts };
@@ -164,7 +165,9 @@ function parseDomainElement(root: XmlElement, ctx: ParseContext): DomainDef {
   const r = new ElemReader(root, '<domain>');
   const typeStr = r.str('type');
   if (typeStr === undefined) throw xmlError('<domain>', 'missing domain type attribute');
-  if (!(VIRT_TYPES as readonly string[]).includes(typeStr) || typeStr === 'none') throw xmlError('<domain>', `invalid domain type ${typeStr}`);
+  // A third-party driver may bring its own virt type by naming it in its parser config.
+  const known = (VIRT_TYPES as readonly string[]).includes(typeStr) && typeStr !== 'none';
+  if (!known && !ctx.config.domainTypes?.includes(typeStr)) throw xmlError('<domain>', `invalid domain type ${typeStr}`);
   const type = typeStr as VirtType;
   let id = -1;
   const idStr = r.str('id');

@@ -71,13 +71,25 @@ export async function reloadDnsmasq(confFile: string, pid: number | undefined, p
   return true;
 }
 
-async function waitGone(pid: number, marker: string, ms: number): Promise<boolean> {
+/**
+ * Whether a process has finished exiting. Its command line empties early
+ * in exit, before its sockets are closed, so only a missing /proc entry
+ * or a zombie counts.
+ */
+async function processGone(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return true;
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   for (let delay = 2; Date.now() < end; delay = Math.min(delay * 2, 50)) {
-    if (!(await processRunsWith(pid, marker))) return true;
+    if (await processGone(pid)) return true;
     await new Promise((r) => setTimeout(r, delay));
   }
-  return !(await processRunsWith(pid, marker));
+  return processGone(pid);
 }
 
 /** Stops the dnsmasq of this configuration file (SIGTERM, then SIGKILL) and removes its pid file. */
@@ -89,13 +101,13 @@ export async function stopDnsmasq(confFile: string, pid: number | undefined, pid
     } catch {
       /* already gone */
     }
-    if (!(await waitGone(p, confFile, 3000))) {
+    if (!(await waitGone(p, 3000))) {
       try {
         process.kill(p, 'SIGKILL');
       } catch {
         /* already gone */
       }
-      if (!(await waitGone(p, confFile, 3000))) {
+      if (!(await waitGone(p, 3000))) {
         throw new VirtError('OPERATION_FAILED', `dnsmasq (pid ${p}) of ${confFile} does not stop`, ORIGIN);
       }
     }

@@ -12,7 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostCommandRunner } from '@virtkit/core';
+import { Connection, HostCommandRunner, PluginLoader } from '@virtkit/core';
 
 /** Whether the real-kernel tests can run here (root, ip, nft, dnsmasq, busybox). */
 export function canRunNetworkTests(): { ok: boolean; why?: string } {
@@ -164,11 +164,30 @@ export class NetnsLab {
     return child;
   }
 
+  /**
+   * A Connection to `vknet:///embed?root=<root>` whose root runs its
+   * networks in `hostNs`, with a stub hypervisor and the given mode
+   * packages as the only plugins. `pluginPath` is what the CLI needs in
+   * VIRTKIT_PLUGIN_PATH to open the same URI.
+   */
+  async openConnection(hostNs: string, modePackageDirs: string[]): Promise<{ conn: Connection; root: string; uri: string; pluginPath: string }> {
+    const root = this.root || (await this.makeRoot(hostNs));
+    this.fixtures ||= await mkdtemp(join(tmpdir(), `${this.prefix}-fx-`));
+    const plugin = await writeStubHypervisorPlugin(this.fixtures, 'vknet');
+    const pluginPath = [plugin, ...modePackageDirs].join(':');
+    const uri = `vknet:///embed?root=${root}`;
+    const conn = await Connection.open(uri, { loader: new PluginLoader({ roots: [], pluginPath }) });
+    return { conn, root, uri, pluginPath };
+  }
+
+  fixtures = '';
+
   /** Removes every namespace with the prefix (killing what runs in them), the root, and the children. */
   async cleanup(): Promise<void> {
     for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
     await removeByPrefix(this.prefix);
     if (this.root) await rm(this.root, { recursive: true, force: true });
+    if (this.fixtures) await rm(this.fixtures, { recursive: true, force: true });
   }
 }
 
