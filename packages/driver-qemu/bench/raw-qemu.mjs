@@ -7,7 +7,7 @@
 //   node bench/raw-qemu.mjs [runs=20] [machine=pc]
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +43,10 @@ async function rawCycle(i) {
   const t0 = performance.now();
   const path = join(dir, `m${i}.sock`);
   const server = createServer();
-  await new Promise((r) => server.listen(path, r));
+  // Bound under a temporary name: closing our copy of the server unlinks
+  // that name, so the socket is renamed to its real path first.
+  await new Promise((r) => server.listen(`${path}.tmp`, r));
+  renameSync(`${path}.tmp`, path);
   const child = spawn('qemu-system-x86_64', [...ARGS, '-chardev', 'socket,id=mon,fd=3,server=on,wait=off', '-mon', 'chardev=mon,mode=control'], {
     detached: true,
     stdio: ['ignore', 'ignore', 'inherit', server._handle.fd],
@@ -51,7 +54,9 @@ async function rawCycle(i) {
   server.close();
   const exited = new Promise((r) => child.on('exit', r));
   const sock = connect(path);
-  sock.on('error', () => {});
+  sock.on('error', (err) => {
+    if (err.code !== 'ECONNRESET') throw err;
+  });
   const q = qmpReader(sock);
   await q.next(); // greeting
   await q.call('qmp_capabilities');

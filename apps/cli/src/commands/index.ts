@@ -1,4 +1,5 @@
 import type { CommandDef } from '../command.js';
+import { deviceCommands } from './devices.js';
 import { domainCommands } from './domain.js';
 import { eventCommands } from './event.js';
 import { hostCommands } from './host.js';
@@ -11,6 +12,7 @@ import { xmlCommands } from './xml.js';
 /** Every command of the CLI; groups add theirs here. */
 export const COMMANDS: CommandDef[] = [
   ...domainCommands,
+  ...deviceCommands,
   ...xmlCommands,
   ...eventCommands,
   ...hostCommands,

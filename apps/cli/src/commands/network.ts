@@ -223,7 +223,8 @@ const netUpdate: CommandDef = {
       current: ctx.opts.flag('current') || (!live && !config),
       ...(parentIndex !== undefined ? { parentIndex } : {}),
     });
-    const where = live && config ? 'persistent config and live state' : config ? 'persistent config' : live ? 'live state' : 'current state';
+    // As virsh: without --live/--config the update went to the live state of a running network, else to its config.
+    const where = config ? (live ? 'persistent config and live state' : 'persistent config') : live || (await n.isActive()) ? 'live state' : 'persistent config';
     ctx.out.write(`Updated network ${n.name} ${where}\n`);
   },
 };

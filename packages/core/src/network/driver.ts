@@ -36,6 +36,7 @@ import { validateNetworkDef } from '../models/network/validate.js';
 import { stateDirsFor, type StateDirs } from '../paths.js';
 import type { VirtUri } from '../uri.js';
 import { generateUuid, parseMac } from '../xml/values.js';
+import { escapeXml } from '../xml/write.js';
 import { NetworkDefinitionStore } from './definitions.js';
 import { HostCommandRunner } from './host-command.js';
 import { hostLinkExists, listHostLinks, listHostRoutes } from './host-links.js';
@@ -68,6 +69,15 @@ function modePackage(mode: string): string {
 
 function cloneDef(def: NetworkDef): NetworkDef {
   return parseNetworkXml(formatNetworkXml(def));
+}
+
+/** The live definition of a state; a bare one when the recorded XML cannot be read (undo needs only the name). */
+function stateDef(st: NetworkRuntimeState): NetworkDef {
+  try {
+    return parseNetworkXml(st.xml);
+  } catch {
+    return parseNetworkXml(`<network><name>${escapeXml(st.name)}</name><uuid>${st.uuid}</uuid></network>`);
+  }
 }
 
 /** One network as the files describe it. */
@@ -406,7 +416,7 @@ export class LocalNetworkDriver implements NetworkDriver {
       for (const name of names) {
         const st = await readNetworkState(this.runtimeDir, name).catch(() => undefined);
         if (!st) continue;
-        const def = parseNetworkXml(st.xml);
+        const def = stateDef(st);
         if (st.phase !== 'active') {
           // Under the lock nobody is mid-transition: this was interrupted by a crash.
           const wasActive = st.phase === 'stopping';

@@ -1,0 +1,414 @@
+import { escapeXml, parseXml, VirtError, type DeviceChangeOptions, type XmlElement } from '@virtkit/core';
+import { domainOption, JSON_OPTION, type CommandContext, type CommandDef, type OptionDef } from '../command.js';
+import { formatJson, formatKeyValues, formatTable, prettyCapacity } from '../output.js';
+import { readXmlFile } from './domain.js';
+import { parseSize } from './storage.js';
+
+/** --config/--live/--current/--persistent as virsh maps them to virDomainModificationImpact. */
+const IMPACT_OPTIONS: OptionDef[] = [
+  { name: 'persistent', type: 'bool', help: 'make live change persistent' },
+  { name: 'config', type: 'bool', help: 'affect next boot' },
+  { name: 'live', type: 'bool', help: 'affect running domain' },
+  { name: 'current', type: 'bool', help: 'affect current domain' },
+];
+const IMPACT_EXCLUSIVE = [['current', 'live'], ['current', 'config'], ['current', 'persistent']];
+
+async function impact(ctx: CommandContext, running: boolean): Promise<DeviceChangeOptions> {
+  const o = ctx.opts;
+  let config = o.flag('config');
+  let live = o.flag('live');
+  if (o.flag('persistent')) {
+    config = true;
+    live ||= running;
+  }
+  if (!config && !live) return { current: true };
+  return { config, live };
+}
+
+/** Reads the domain's XML and returns its <devices> children of one kind. */
+async function devicesOf(ctx: CommandContext, kind: string, inactive: boolean): Promise<XmlElement[]> {
+  const d = await ctx.domain();
+  const doc = parseXml(await d.getXmlDesc({ inactive }), `domain '${d.name}'`);
+  return doc.child('devices')?.elements(kind) ?? [];
+}
+
+function sourceOf(disk: XmlElement): string {
+  const s = disk.child('source');
+  if (!s) return '-';
+  const v = s.attr('file') ?? s.attr('dev') ?? s.attr('dir') ?? s.attr('name') ?? (s.attr('pool') && s.attr('volume') ? `${s.attr('pool')}/${s.attr('volume')}` : undefined);
+  return v ?? '-';
+}
+
+const domblklist: CommandDef = {
+  name: 'domblklist',
+  group: 'Domain Monitoring',
+  summary: 'list all domain blocks',
+  options: [domainOption(), { name: 'inactive', type: 'bool', help: 'get inactive rather than running configuration' }, { name: 'details', type: 'bool', help: 'additionally display the type and device value' }, JSON_OPTION],
+  async run(ctx) {
+    const disks = await devicesOf(ctx, 'disk', ctx.opts.flag('inactive'));
+    const rows = disks.map((d) => ({ type: d.attr('type') ?? 'file', device: d.attr('device') ?? 'disk', target: d.child('target')?.attr('dev') ?? '-', source: sourceOf(d) }));
+    const details = ctx.opts.flag('details');
+    if (ctx.json) return void ctx.out.write(formatJson(rows.map((r) => (details ? r : { target: r.target, source: r.source }))));
+    const header = details ? ['Type', 'Device', 'Target', 'Source'] : ['Target', 'Source'];
+    ctx.out.write(formatTable(header, rows.map((r) => (details ? [r.type, r.device, r.target, r.source] : [r.target, r.source])), !ctx.session.options.quiet));
+  },
+};
+
+const domiflist: CommandDef = {
+  name: 'domiflist',
+  group: 'Domain Monitoring',
+  summary: 'list all domain virtual interfaces',
+  options: [domainOption(), { name: 'inactive', type: 'bool', help: 'get inactive rather than running configuration' }, JSON_OPTION],
+  async run(ctx) {
+    const nics = await devicesOf(ctx, 'interface', ctx.opts.flag('inactive'));
+    const rows = nics.map((n) => {
+      const s = n.child('source');
+      return {
+        interface: n.child('target')?.attr('dev') ?? '-',
+        type: n.attr('type') ?? '-',
+        source: s?.attr('network') ?? s?.attr('bridge') ?? s?.attr('dev') ?? '-',
+        model: n.child('model')?.attr('type') ?? '-',
+        mac: n.child('mac')?.attr('address') ?? '-',
+      };
+    });
+    if (ctx.json) return void ctx.out.write(formatJson(rows));
+    ctx.out.write(formatTable(['Interface', 'Type', 'Source', 'Model', 'MAC'], rows.map((r) => [r.interface, r.type, r.source, r.model, r.mac]), !ctx.session.options.quiet));
+  },
+};
+
+const domstats: CommandDef = {
+  name: 'domstats',
+  group: 'Domain Monitoring',
+  summary: 'get statistics about one or multiple domains',
+  options: [
+    { name: 'domain', type: 'argv', help: 'list of domains to get stats for' },
+    { name: 'state', type: 'bool', help: 'report domain state' },
+    { name: 'cpu-total', type: 'bool', help: 'report domain physical cpu usage' },
+    { name: 'balloon', type: 'bool', help: 'report domain balloon statistics' },
+    { name: 'vcpu', type: 'bool', help: 'report domain virtual cpu information' },
+    { name: 'interface', type: 'bool', help: 'report domain network interface information' },
+    { name: 'block', type: 'bool', help: 'report domain block device statistics' },
+    { name: 'list-active', type: 'bool', help: 'list only active domains' },
+    { name: 'list-inactive', type: 'bool', help: 'list only inactive domains' },
+    JSON_OPTION,
+  ],
+  async run(ctx) {
+    const conn = await ctx.conn();
+    const names = ctx.opts.list('domain');
+    const doms = names.length
+      ? await Promise.all(names.map((n) => conn.resolveDomain(n).catch(() => { throw new VirtError('NO_DOMAIN', `failed to get domain '${n}'`); })))
+      : await conn.listAllDomains({ active: !ctx.opts.flag('list-inactive'), inactive: !ctx.opts.flag('list-active') });
+    const groups = (['state', 'cpu-total', 'balloon', 'vcpu', 'interface', 'block'] as const).filter((g) => ctx.opts.flag(g)).map((g) => (g === 'cpu-total' ? 'cpu' : g === 'interface' ? 'net' : g));
+    const all = [] as Array<{ name: string; stats: Record<string, unknown> }>;
+    for (const d of doms) all.push({ name: d.name, stats: await d.getStats(groups.length ? groups : undefined) });
+    if (ctx.json) return void ctx.out.write(formatJson(all));
+    for (const { name, stats } of all) {
+      ctx.out.write(`Domain: '${name}'\n`);
+      for (const [k, v] of Object.entries(stats)) ctx.out.write(`  ${k}=${v}\n`);
+      ctx.out.write('\n');
+    }
+  },
+};
+
+const setmem: CommandDef = {
+  name: 'setmem',
+  group: 'Domain Management',
+  summary: 'change memory allocation',
+  options: [domainOption(), { name: 'size', type: 'string', required: true, positional: true, help: 'new memory size, as scaled integer (default KiB)' }, ...IMPACT_OPTIONS.filter((o) => o.name !== 'persistent')],
+  exclusive: IMPACT_EXCLUSIVE,
+  async run(ctx) {
+    const d = await ctx.domain();
+    const kib = kibArg(ctx.opts.req('size'));
+    await d.setMemory(kib, await impact(ctx, d.id >= 0));
+  },
+};
+
+const setmaxmem: CommandDef = {
+  name: 'setmaxmem',
+  group: 'Domain Management',
+  summary: 'change maximum memory limit',
+  options: [domainOption(), { name: 'size', type: 'string', required: true, positional: true, help: 'new maximum memory size, as scaled integer (default KiB)' }, ...IMPACT_OPTIONS.filter((o) => o.name !== 'persistent')],
+  exclusive: IMPACT_EXCLUSIVE,
+  async run(ctx) {
+    const d = await ctx.domain();
+    await d.setMemory(kibArg(ctx.opts.req('size')), { ...(await impact(ctx, d.id >= 0)), maximum: true });
+  },
+};
+
+/** A memory size argument: KiB by default, any unit virsh takes. */
+function kibArg(text: string): number {
+  const m = /^\s*([0-9]+)\s*([A-Za-z]*)\s*$/.exec(text);
+  if (!m) throw new VirtError('INVALID_ARG', `Invalid memory size '${text}'`);
+  return Math.ceil(parseSize(m[2] ? text : `${m[1]}KiB`, 'memory size') / 1024);
+}
+
+const setvcpus: CommandDef = {
+  name: 'setvcpus',
+  group: 'Domain Management',
+  summary: 'change number of virtual CPUs',
+  options: [
+    domainOption(),
+    { name: 'count', type: 'int', required: true, positional: true, help: 'number of virtual CPUs' },
+    { name: 'maximum', type: 'bool', help: 'set maximum limit on next boot' },
+    ...IMPACT_OPTIONS.filter((o) => o.name !== 'persistent'),
+    { name: 'guest', type: 'bool', help: 'modify cpu state in the guest' },
+    { name: 'hotpluggable', type: 'bool', help: 'make added vcpus hot(un)pluggable' },
+  ],
+  exclusive: IMPACT_EXCLUSIVE,
+  async run(ctx) {
+    const d = await ctx.domain();
+    const count = ctx.opts.int('count', 1, 16384)!;
+    await d.setVcpus(count, { ...(await impact(ctx, d.id >= 0)), maximum: ctx.opts.flag('maximum'), guest: ctx.opts.flag('guest') });
+  },
+};
+
+function deviceFileCommand(name: string, summary: string, verb: 'attached' | 'detached' | 'updated', act: (ctx: CommandContext, xml: string, opts: DeviceChangeOptions) => Promise<void>): CommandDef {
+  return {
+    name,
+    group: 'Domain Management',
+    summary,
+    options: [domainOption(), { name: 'file', type: 'string', required: true, positional: true, help: 'XML file' }, ...IMPACT_OPTIONS],
+    exclusive: IMPACT_EXCLUSIVE,
+    async run(ctx) {
+      const d = await ctx.domain();
+      await act(ctx, await readXmlFile(ctx.opts.req('file')), await impact(ctx, d.id >= 0));
+      ctx.out.write(`Device ${verb} successfully\n`);
+    },
+  };
+}
+
+const attachDevice = deviceFileCommand('attach-device', 'attach device from an XML file', 'attached', async (ctx, xml, o) => (await ctx.domain()).attachDevice(xml, o));
+const detachDevice = deviceFileCommand('detach-device', 'detach device from an XML file', 'detached', async (ctx, xml, o) => (await ctx.domain()).detachDevice(xml, o));
+const updateDevice = deviceFileCommand('update-device', 'update device from an XML file', 'updated', async (ctx, xml, o) => (await ctx.domain()).updateDevice(xml, o));
+
+/** The <disk> element virsh's attach-disk builds from its options. */
+export function buildDiskXml(o: { source: string; target: string; type?: string; device?: string; bus?: string; driver?: string; subdriver?: string; cache?: string; mode?: string; sourcetype?: string; serial?: string }): string {
+  const e = escapeXml;
+  const sourcetype = o.sourcetype ?? (o.source.startsWith('/dev/') ? 'block' : 'file');
+  const srcAttr = sourcetype === 'block' ? 'dev' : 'file';
+  let x = `<disk type='${e(sourcetype)}' device='${e(o.type ?? o.device ?? 'disk')}'>\n`;
+  if (o.driver || o.subdriver || o.cache) {
+    x += `  <driver${o.driver ? ` name='${e(o.driver)}'` : " name='qemu'"}${o.subdriver ? ` type='${e(o.subdriver)}'` : ''}${o.cache ? ` cache='${e(o.cache)}'` : ''}/>\n`;
+  }
+  x += `  <source ${srcAttr}='${e(o.source)}'/>\n  <target dev='${e(o.target)}'${o.bus ? ` bus='${e(o.bus)}'` : ''}/>\n`;
+  if (o.mode === 'readonly') x += '  <readonly/>\n';
+  if (o.mode === 'shareable') x += '  <shareable/>\n';
+  if (o.serial) x += `  <serial>${e(o.serial)}</serial>\n`;
+  return `${x}</disk>\n`;
+}
+
+const attachDisk: CommandDef = {
+  name: 'attach-disk',
+  group: 'Domain Management',
+  summary: 'attach disk device',
+  options: [
+    domainOption(),
+    { name: 'source', type: 'string', required: true, positional: true, help: 'source of disk device or name of network disk' },
+    { name: 'target', type: 'string', required: true, positional: true, help: 'target of disk device' },
+    { name: 'targetbus', type: 'string', help: 'target bus of disk device' },
+    { name: 'driver', type: 'string', help: 'driver of disk device' },
+    { name: 'subdriver', type: 'string', help: 'subdriver of disk device' },
+    { name: 'cache', type: 'string', help: 'cache mode of disk device' },
+    { name: 'type', type: 'string', help: 'target device type' },
+    { name: 'mode', type: 'string', help: 'mode of device reading and writing' },
+    { name: 'sourcetype', type: 'string', help: 'type of source (block|file|network)' },
+    { name: 'serial', type: 'string', help: 'serial of disk device' },
+    { name: 'print-xml', type: 'bool', help: 'print XML document rather than attach the disk' },
+    ...IMPACT_OPTIONS,
+  ],
+  exclusive: IMPACT_EXCLUSIVE,
+  async run(ctx) {
+    const o = ctx.opts;
+    const xml = buildDiskXml({
+      source: o.req('source'),
+      target: o.req('target'),
+      ...(o.str('type') ? { type: o.str('type')! } : {}),
+      ...(o.str('targetbus') ? { bus: o.str('targetbus')! } : {}),
+      ...(o.str('driver') ? { driver: o.str('driver')! } : {}),
+      ...(o.str('subdriver') ? { subdriver: o.str('subdriver')! } : {}),
+      ...(o.str('cache') ? { cache: o.str('cache')! } : {}),
+      ...(o.str('mode') ? { mode: o.str('mode')! } : {}),
+      ...(o.str('sourcetype') ? { sourcetype: o.str('sourcetype')! } : {}),
+      ...(o.str('serial') ? { serial: o.str('serial')! } : {}),
+    });
+    if (o.flag('print-xml')) return void ctx.out.write(xml);
+    const d = await ctx.domain();
+    await d.attachDevice(xml, await impact(ctx, d.id >= 0));
+    ctx.out.write('Disk attached successfully\n');
+  },
+};
+
+const detachDisk: CommandDef = {
+  name: 'detach-disk',
+  group: 'Domain Management',
+  summary: 'detach disk device',
+  options: [domainOption(), { name: 'target', type: 'string', required: true, positional: true, help: 'target of disk device' }, ...IMPACT_OPTIONS],
+  exclusive: IMPACT_EXCLUSIVE,
+  async run(ctx) {
+    const d = await ctx.domain();
+    const o = await impact(ctx, d.id >= 0);
+    const target = ctx.opts.req('target');
+    const disks = await devicesOf(ctx, 'disk', !!o.config && !o.live);
+    const disk = disks.find((x) => x.child('target')?.attr('dev') === target || sourceOf(x) === target);
+    if (!disk) throw new VirtError('NO_DEVICE', `No disk found whose source path or target is ${target}`);
+    const { formatXml } = await import('@virtkit/core');
+    await d.detachDevice(formatXml(disk), o);
+    ctx.out.write('Disk detached successfully\n');
+  },
+};
+
+/** The <interface> element virsh's attach-interface builds from its options. */
+export function buildInterfaceXml(o: { type: string; source?: string; target?: string; mac?: string; model?: string; script?: string }): string {
+  const e = escapeXml;
+  let x = `<interface type='${e(o.type)}'>\n`;
+  if (o.mac) x += `  <mac address='${e(o.mac)}'/>\n`;
+  if (o.source) {
+    const attr = o.type === 'network' ? 'network' : o.type === 'bridge' ? 'bridge' : 'dev';
+    x += `  <source ${attr}='${e(o.source)}'/>\n`;
+  }
+  if (o.target) x += `  <target dev='${e(o.target)}'/>\n`;
+  if (o.script) x += `  <script path='${e(o.script)}'/>\n`;
+  if (o.model) x += `  <model type='${e(o.model)}'/>\n`;
+  return `${x}</interface>\n`;
+}
+
+const attachInterface: CommandDef = {
+  name: 'attach-interface',
+  group: 'Domain Management',
+  summary: 'attach network interface',
+  options: [
+    domainOption(),
+    { name: 'type', type: 'string', required: true, positional: true, help: 'network interface type' },
+    { name: 'source', type: 'string', required: true, positional: true, help: 'source of network interface' },
+    { name: 'target', type: 'string', help: 'target network name' },
+    { name: 'mac', type: 'string', help: 'MAC address' },
+    { name: 'script', type: 'string', help: 'script used to bridge network interface' },
+    { name: 'model', type: 'string', help: 'model type' },
+    { name: 'print-xml', type: 'bool', help: 'print XML document rather than attach the interface' },
+    ...IMPACT_OPTIONS,
+  ],
+  exclusive: IMPACT_EXCLUSIVE,
+  async run(ctx) {
+    const o = ctx.opts;
+    const xml = buildInterfaceXml({
+      type: o.req('type'),
+      source: o.req('source'),
+      ...(o.str('target') ? { target: o.str('target')! } : {}),
+      ...(o.str('mac') ? { mac: o.str('mac')! } : {}),
+      ...(o.str('script') ? { script: o.str('script')! } : {}),
+      ...(o.str('model') ? { model: o.str('model')! } : {}),
+    });
+    if (o.flag('print-xml')) return void ctx.out.write(xml);
+    const d = await ctx.domain();
+    await d.attachDevice(xml, await impact(ctx, d.id >= 0));
+    ctx.out.write('Interface attached successfully\n');
+  },
+};
+
+const detachInterface: CommandDef = {
+  name: 'detach-interface',
+  group: 'Domain Management',
+  summary: 'detach network interface',
+  options: [domainOption(), { name: 'type', type: 'string', required: true, positional: true, help: 'network interface type' }, { name: 'mac', type: 'string', help: 'MAC address' }, ...IMPACT_OPTIONS],
+  exclusive: IMPACT_EXCLUSIVE,
+  async run(ctx) {
+    const d = await ctx.domain();
+    const o = await impact(ctx, d.id >= 0);
+    const type = ctx.opts.req('type');
+    const mac = ctx.opts.str('mac')?.toLowerCase();
+    const nics = (await devicesOf(ctx, 'interface', !!o.config && !o.live)).filter((n) => n.attr('type') === type && (!mac || n.child('mac')?.attr('address')?.toLowerCase() === mac));
+    if (nics.length === 0) throw new VirtError('NO_DEVICE', `No interface found whose type is ${type}${mac ? ` and mac address is ${mac}` : ''}`);
+    if (nics.length > 1) throw new VirtError('OPERATION_FAILED', `Domain has ${nics.length} interfaces. Please specify which one to detach using --mac`);
+    const { formatXml } = await import('@virtkit/core');
+    await d.detachDevice(formatXml(nics[0]!), o);
+    ctx.out.write('Interface detached successfully\n');
+  },
+};
+
+const consoleCmd: CommandDef = {
+  name: 'console',
+  group: 'Domain Management',
+  summary: 'connect to the guest console',
+  options: [domainOption(), { name: 'devname', type: 'string', help: 'character device name' }, { name: 'force', type: 'bool', help: 'force console connection (disconnect already connected sessions)' }, { name: 'safe', type: 'bool', help: 'only connect if safe console handling is supported' }],
+  async run(ctx) {
+    const d = await ctx.domain();
+    const dev = ctx.opts.str('devname');
+    const stream = await d.openConsole({ ...(dev ? { device: dev } : {}), force: ctx.opts.flag('force') });
+    ctx.out.write(`Connected to domain '${d.name}'\nEscape character is ^] (Ctrl + ])\n`);
+    const stdin = process.stdin;
+    const tty = stdin.isTTY;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        stdin.off('data', onData);
+        if (tty) stdin.setRawMode(false);
+        stdin.pause();
+        stream.destroy();
+        resolve();
+      };
+      const onData = (chunk: Buffer) => {
+        const esc = chunk.indexOf(0x1d);
+        if (esc >= 0) {
+          if (esc > 0) stream.write(chunk.subarray(0, esc));
+          done();
+          return;
+        }
+        stream.write(chunk);
+      };
+      if (tty) stdin.setRawMode(true);
+      stdin.on('data', onData);
+      stdin.resume();
+      stream.on('data', (b: Buffer) => ctx.out.write(b.toString('latin1')));
+      stream.on('close', done);
+      stream.on('error', done);
+      stdin.on('end', done);
+    });
+    ctx.out.write('\n');
+  },
+};
+
+const JOB_TYPES: Record<string, string> = { none: 'None', bounded: 'Bounded', unbounded: 'Unbounded', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled' };
+
+const domjobinfo: CommandDef = {
+  name: 'domjobinfo',
+  group: 'Domain Monitoring',
+  summary: 'domain job information',
+  options: [domainOption(), { name: 'completed', type: 'bool', help: 'return statistics of a recently completed job' }, JSON_OPTION],
+  async run(ctx) {
+    const j = await (await ctx.domain()).getJobInfo();
+    if (ctx.json) return void ctx.out.write(formatJson(j));
+    const pairs: Array<[string, string]> = [['Job type', JOB_TYPES[j.type] ?? j.type]];
+    if (j.type !== 'none') {
+      if (j.operation) pairs.push(['Operation', j.operation]);
+      const ms = (v: number | undefined, k: string) => v !== undefined && pairs.push([k, `${v}         ms`]);
+      const size = (v: number | undefined, k: string) => v !== undefined && pairs.push([k, prettyCapacity(v)]);
+      ms(j.timeElapsedMs, 'Time elapsed');
+      ms(j.timeRemainingMs, 'Time remaining');
+      size(j.dataProcessed, 'Data processed');
+      size(j.dataRemaining, 'Data remaining');
+      size(j.dataTotal, 'Data total');
+      size(j.memProcessed, 'Memory processed');
+      size(j.memRemaining, 'Memory remaining');
+      size(j.memTotal, 'Memory total');
+      if (j.memDirtyRate !== undefined) pairs.push(['Dirty rate', `${j.memDirtyRate}        pages/s`]);
+      if (j.memIteration !== undefined) pairs.push(['Iteration', String(j.memIteration)]);
+      ms(j.expectedDowntimeMs, 'Expected downtime');
+      ms(j.downtimeMs, 'Total downtime');
+    }
+    ctx.out.write(formatKeyValues(pairs, 17));
+  },
+};
+
+const domjobabort: CommandDef = {
+  name: 'domjobabort',
+  group: 'Domain Monitoring',
+  summary: 'abort active domain job',
+  options: [domainOption()],
+  async run(ctx) {
+    await (await ctx.domain()).abortJob();
+  },
+};
+
+export const deviceCommands: CommandDef[] = [
+  domblklist, domiflist, domstats, setmem, setmaxmem, setvcpus, attachDevice, detachDevice, updateDevice,
+  attachDisk, detachDisk, attachInterface, detachInterface, consoleCmd, domjobinfo, domjobabort,
+];
