@@ -11,6 +11,13 @@ const CLI = join(PACKAGE_DIR, '..', '..', 'apps', 'cli', 'dist', 'bin.js');
 
 let d: RunningDaemon;
 let sshd: TestSshd;
+const dirs: string[] = [];
+/** A temp folder removed after the file's tests. */
+const scratch = (prefix: string) => {
+  const dir = tempDir(prefix);
+  dirs.push(dir);
+  return dir;
+};
 
 function virtkit(uri: string | undefined, args: string[], env: Record<string, string> = {}): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [CLI, ...(uri ? ['-c', uri] : []), ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
@@ -24,12 +31,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await sshd?.stop();
   await stopAllDaemons();
+  const { rmSync } = await import('node:fs');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the virtkit CLI through virtkitd', () => {
   it('runs the command set over test+ssh://', async () => {
     const uri = `test+ssh://${sshd.user}@127.0.0.1:${sshd.port}/default?socket=${d.rw}&keyfile=${sshd.userKey}&known_hosts=${sshd.knownHosts}`;
-    const dir = tempDir('vkcli');
+    const dir = scratch('vkcli');
     const xmlFile = join(dir, 'guest.xml');
     writeFileSync(xmlFile, "<domain type='test'><name>cli-ssh</name><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>");
 
@@ -93,7 +102,7 @@ describe('the virtkit CLI through virtkitd', () => {
   it('prints over test+ssh:// exactly what a local test:///default prints, command for command', async () => {
     // A fresh daemon: its test:///default starts in the same state as the local one.
     const fresh = await startDaemon();
-    const dir = tempDir('vkcmp');
+    const dir = scratch('vkcmp');
     try {
       const save = join(dir, 't.save');
       const script = [
@@ -151,7 +160,7 @@ describe('the virtkit CLI through virtkitd', () => {
   });
 
   it('goes through a daemon that serves a local URI, and works without one', async () => {
-    const dir = tempDir('vkroute');
+    const dir = scratch('vkroute');
     const root = join(dir, 'root');
     const local = `stub:///embed?root=${root}`;
     const env = { VIRTKIT_PLUGIN_PATH: join(PACKAGE_DIR, 'test-fixtures') };

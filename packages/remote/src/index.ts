@@ -9,7 +9,7 @@ export { checkArgs } from './protocol/args.js';
 export { FrameType, FrameDecoder, encodeFrame, encodeJsonFrame, FRAME_HEADER, type Frame } from './protocol/frame.js';
 export { clientHello, type Hello } from './protocol/hello.js';
 export { parseKnownHosts, checkHostKey, knownHostName, patternsMatch, fingerprint, type KnownHostEntry, type HostKeyVerdict } from './transport/known-hosts.js';
-export { Daemon, type DaemonOptions, type ListenSpec } from './daemon/daemon.js';
+export { Daemon, defaultSocketPaths, type DaemonOptions, type ListenSpec } from './daemon/daemon.js';
 export { loadDaemonConfig, parseDaemonConfig, type DaemonConfig } from './daemon/config.js';
 export { JsonLogger, type LogLevel } from './daemon/log.js';
 export { dnAllowed, formatDn } from './daemon/tls-allow.js';

@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { escapeXml, parseScaled, VirtError, WIPE_ALGORITHMS, type StoragePoolHandle, type WipeAlgorithm } from '@virtkit/core';
 import { JSON_OPTION, type CommandContext, type CommandDef, type OptionDef } from '../command.js';
@@ -709,6 +710,39 @@ const volUpload: CommandDef = {
   },
 };
 
+const SPARSE_BLOCK = 64 * 1024;
+
+function allZero(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/** Writes a download into a file, leaving blocks of zeros as holes (`vol-download --sparse`). */
+export async function writeSparseFile(stream: Readable, file: string): Promise<void> {
+  const fh = await open(file, 'w');
+  try {
+    await fh.truncate(0);
+    let pos = 0;
+    let carry = Buffer.alloc(0);
+    const put = async (block: Buffer) => {
+      if (!allZero(block)) await fh.write(block, 0, block.length, pos);
+      pos += block.length;
+    };
+    for await (const chunk of stream) {
+      let buf = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+      const whole = buf.length - (buf.length % SPARSE_BLOCK);
+      for (let off = 0; off < whole; off += SPARSE_BLOCK) await put(buf.subarray(off, off + SPARSE_BLOCK));
+      carry = Buffer.from(buf.subarray(whole));
+      buf = carry;
+    }
+    if (carry.length) await put(carry);
+    // Trailing holes still count towards the size.
+    await fh.truncate(pos);
+  } finally {
+    await fh.close();
+  }
+}
+
 const volDownload: CommandDef = {
   name: 'vol-download',
   group: 'Storage Volume',
@@ -721,7 +755,8 @@ const volDownload: CommandDef = {
     const job = ctx.job('Downloading');
     try {
       const stream = await v.download({ offset, length, sparse: ctx.opts.flag('sparse') }, job);
-      await pipeline(stream, createWriteStream(ctx.opts.req('file')));
+      if (ctx.opts.flag('sparse')) await writeSparseFile(stream, ctx.opts.req('file'));
+      else await pipeline(stream, createWriteStream(ctx.opts.req('file')));
     } finally {
       job.done();
     }

@@ -13,4 +13,8 @@ export const AREAS: Record<string, () => Promise<ConformanceArea>> = {
   'network-dnsmasq': () => import('./network-dnsmasq.js').then((m) => m.default),
   'domain-xml': () => import('./domain-xml.js').then((m) => m.default),
   'lxc-xml': () => import('./lxc-xml.js').then((m) => m.default),
+  'xen-xl': () => import('./xen-xl.js').then((m) => m.default),
+  'domain-qemu-xml': () => import('./domain-qemu-xml.js').then((m) => m.default),
+  'qemu-argv': () => import('./qemu-argv.js').then((m) => m.default),
+  'lxc-config': () => import('./lxc-config.js').then((m) => m.default),
 };

@@ -1,5 +1,5 @@
-import { lstat, mkdir, readdir, readFile, stat, symlink, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, readdir, readFile, rename, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { VirtError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import { FileLock } from '../locks.js';
@@ -141,8 +141,14 @@ export class PoolStore {
     return this.readCached(this.statePath(name), (t) => this.decode(name, t));
   }
 
-  /** A private copy of an active pool's state, to change and write back (under the pool lock). */
+  /**
+   * A private copy of an active pool's state, to change and write back
+   * (under the pool lock). Top-level fields and the volume list are the
+   * copy's own; replace volumes in the list rather than changing them.
+   */
   async readStateForUpdate(name: string): Promise<PoolRuntimeState | undefined> {
+    const cached = await this.readState(name);
+    if (cached) return { ...cached, volumes: [...cached.volumes], backend: { ...cached.backend } };
     let text: string;
     try {
       text = await readFile(this.statePath(name), 'utf8');
@@ -164,9 +170,26 @@ export class PoolStore {
     }
   }
 
+  /**
+   * Replaces an active pool's state file (write beside, rename over it:
+   * readers see the old or the new one). No fsync: like /run, runtime
+   * state does not outlive a reboot.
+   */
   async writeState(state: PoolRuntimeState): Promise<void> {
     state.generation++;
-    await writeFileAtomic(this.statePath(state.name), encodeState(state), 0o600);
+    const path = this.statePath(state.name);
+    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    await mkdir(dirname(path), { recursive: true });
+    try {
+      await writeFile(tmp, encodeState(state), { mode: 0o600 });
+      await rename(tmp, path);
+    } catch (err) {
+      await unlink(tmp).catch(() => {});
+      throw new VirtError('SYSTEM_ERROR', `storage pool '${state.name}': cannot write its state ${path}: ${(err as Error).message}`, { origin: 'storage', cause: err });
+    }
+    // What we just wrote is what the next read would parse.
+    const st = await stat(path).catch(() => undefined);
+    if (st) this.cache.set(path, { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, value: state });
   }
 
   async removeState(name: string): Promise<void> {

@@ -57,6 +57,8 @@ export function parseExitReason(logText: string): LogExitReason {
     if (/^(LC_ALL|PATH|HOME)=/.test(line)) continue;
     const text = line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z? /, '');
     if (/: warning: /.test(text)) continue;
+    // Informational lines QEMU prints while running (pty chardevs, -msg timestamp noise).
+    if (/char device redirected to /.test(text)) continue;
     errors.push(text);
   }
   let summary: string;

@@ -46,6 +46,16 @@ export interface QemuLaunchOptions {
   env?: NodeJS.ProcessEnv;
   /** Longest wait for the monitor (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Descriptors handed to QEMU as fd 4, 5, … (e.g. a saved state file for
+   * `-incoming fd:4`). The caller closes them after launch.
+   */
+  extraFds?: readonly number[];
+  /**
+   * The args already hold the monitor (`-chardev socket,id=charmonitor,fd=3,…`
+   * and `-mon`), as the command line builder writes them: do not add them.
+   */
+  monitorInArgs?: boolean;
 }
 
 export type QemuExitCause = 'shutdown' | 'destroyed' | 'crashed';
@@ -141,12 +151,11 @@ export class QemuProcess {
 
     const args = [...options.args];
     if (!args.some((a) => a.includes(options.uuid))) args.push('-uuid', options.uuid);
-    args.push(
-      '-chardev', 'socket,id=charmonitor,fd=3,server=on,wait=off',
-      '-mon', 'chardev=charmonitor,id=monitor,mode=control',
-      '-pidfile', pidfilePath,
-      '-S',
-    );
+    if (!options.monitorInArgs) {
+      args.push('-chardev', 'socket,id=charmonitor,fd=3,server=on,wait=off', '-mon', 'chardev=charmonitor,id=monitor,mode=control');
+    }
+    args.push('-pidfile', pidfilePath);
+    if (!args.includes('-S')) args.push('-S');
 
     const server = await listenUnix(`${monitorPath}.${process.pid}.tmp`);
     let logFd: number | undefined;
@@ -163,7 +172,7 @@ export class QemuProcess {
       logOffset = fstatSync(logFd).size;
       child = spawn(binary, args, {
         detached: true, // own session: no SIGHUP or ^C from ours, survives our exit
-        stdio: ['ignore', logFd, logFd, serverFd(server)],
+        stdio: ['ignore', logFd, logFd, serverFd(server), ...(options.extraFds ?? [])],
         env: options.env ?? process.env,
       });
     } finally {

@@ -43,7 +43,8 @@ describe.skipIf(!canRunNetworkTests().ok)('isolated network (real kernel, dnsmas
     expect(net.lastSummary).toMatchObject({ active: true, persistent: false });
     const a = lab.addClient(hostNs, bridge, 'c1', '52:54:00:cc:00:01');
     const b = lab.addClient(hostNs, bridge, 'c2', '52:54:00:cc:00:02');
-    const [ipA, ipB] = await Promise.all([lab.dhcp(a.ns), lab.dhcp(b.ns)]);
+    const ipA = await lab.dhcp(a.ns);
+    const ipB = await lab.dhcp(b.ns);
     lab.configureLease(a.ns, ipA, 24, '10.249.0.1');
     lab.configureLease(b.ns, ipB, 24);
     expect(await lab.dnsQuery(a.ns, '10.249.0.1', 'files')).toEqual(['10.249.0.9']);

@@ -3,7 +3,7 @@
  * namespaces made here: one stands for the host (network.conf's netns),
  * clients join the bridge by veth, another namespace is the outside world.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -78,7 +78,7 @@ describe.skipIf(!can.ok)('NAT network (real kernel, dnsmasq, nftables)', () => {
     conn = await Connection.open(`vknet:///embed?root=${root}`, { loader: new PluginLoader({ roots: [], pluginPath }) });
     conn.on('network', (e) => events.push(e));
     lab.addOutside(hostNs, 'o', '198.51.100.1', '198.51.100.2', 24);
-    await lab.startWhoAmI(`${prefix}o`, 7000);
+    await lab.startWhoAmI(`${prefix}o`, 7000, true);
   });
 
   afterAll(async () => {
@@ -98,9 +98,13 @@ describe.skipIf(!can.ok)('NAT network (real kernel, dnsmasq, nftables)', () => {
     expect(tables).toContainEqual({ family: 'inet', name: firewallTableFor(bridge).name });
     const pid = Number((await readFile(join(root, 'run', 'network', `${name}.pid`), 'utf8')).trim());
     expect(existsSync(`/proc/${pid}`)).toBe(true);
+    // dnsmasq dropped its privileges (the root is open to others).
+    expect(spawnSync('ps', ['-o', 'user=', '-p', String(pid)]).stdout.toString().trim()).not.toBe('root');
     const live = await net.getXmlDesc();
     expect(live).toContain(`<bridge name='${bridge}' stp='off' delay='0'/>`);
     expect(live).toMatch(/<mac address='52:54:00:[0-9a-f:]{8}'\/>/);
+    // IPv4 only: IPv6 is off on the bridge, as libvirt sets it.
+    expect(await host().getSysctl(`net/ipv6/conf/${bridge}/disable_ipv6`)).toBe('1');
     expect(events.map((e) => e.kind === 'network' && e.type)).toEqual(['defined', 'started']);
   });
 
@@ -109,8 +113,11 @@ describe.skipIf(!can.ok)('NAT network (real kernel, dnsmasq, nftables)', () => {
     const ip = await lab.dhcp(ns, 'eth0', 'client1');
     expect(ip).toMatch(/^10\.251\.0\.(1[0-4][0-9]|150)$/);
     lab.configureLease(ns, ip, 24, '10.251.0.1');
-    // The far side sees the host's outside address, not the client's.
-    expect(await lab.whoAmI(ns, '198.51.100.2', 7000)).toBe('198.51.100.1');
+    // The far side sees the host's outside address, not the client's, and a source port of <nat><port>.
+    const [addr, port] = (await lab.whoAmI(ns, '198.51.100.2', 7000)).split(' ');
+    expect(addr).toBe('198.51.100.1');
+    expect(Number(port)).toBeGreaterThanOrEqual(20000);
+    expect(Number(port)).toBeLessThanOrEqual(20099);
     const r = await host().run(['nft', 'list', 'table', 'inet', firewallTableFor(bridge).name]);
     expect(r.stdout).toMatch(/meta l4proto tcp .* counter packets [1-9]\d* bytes \d+ masquerade to :20000-20099/);
   });

@@ -1,5 +1,7 @@
 /** An open network on the real kernel: bridge and dnsmasq, no firewall rules of its own. */
-import { dirname, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmod, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '@virtkit/core';
@@ -28,6 +30,8 @@ describe.skipIf(!canRunNetworkTests().ok)('open network (real kernel, dnsmasq)',
   });
 
   it('starts with DHCP and no nftables table, and stops clean', async () => {
+    // A private root: dnsmasq could not re-read its hosts files as an unprivileged user, so it stays root.
+    await chmod(root, 0o700);
     const net = await conn.createNetworkXml(`<network>
   <name>${prefix}-open</name>
   <forward mode='open'/>
@@ -36,6 +40,8 @@ describe.skipIf(!canRunNetworkTests().ok)('open network (real kernel, dnsmasq)',
   <ip address='10.247.0.1' prefix='24'><dhcp><range start='10.247.0.10' end='10.247.0.20'/></dhcp></ip>
 </network>`);
     expect(await listFirewallTables(runnerIn(hostNs))).toEqual([]);
+    const pid = (await readFile(join(root, 'run', 'network', `${prefix}-open.pid`), 'utf8')).trim();
+    expect(spawnSync('ps', ['-o', 'user=', '-p', pid]).stdout.toString().trim()).toBe('root');
     const link = (await runnerIn(hostNs).ipJson<{ mtu: number; linkinfo?: { info_data?: { stp_state?: number } } }>(['-d', 'link', 'show', 'dev', bridge]))[0]!;
     expect(link.mtu).toBe(1400);
     expect(link.linkinfo?.info_data?.stp_state).toBe(1);

@@ -38,8 +38,14 @@ describe.skipIf(!canRunNetworkTests().ok)('routed network (real kernel, dnsmasq,
   <forward mode='route'/>
   <bridge name='${bridge}' stp='off'/>
   <ip address='10.248.0.1' prefix='24'><dhcp><range start='10.248.0.10' end='10.248.0.20'/></dhcp></ip>
+  <ip family='ipv6' address='fd00:248::1' prefix='64'><dhcp><range start='fd00:248::100' end='fd00:248::1ff'/></dhcp></ip>
 </network>`);
     await net.start();
+    // Dual stack: the bridge routes IPv6 too (addresses, forwarding, no router advertisements accepted).
+    const addrs = (await runnerIn(hostNs).ipJson<{ addr_info: Array<{ local: string; prefixlen: number }> }>(['addr', 'show', 'dev', bridge]))[0]!.addr_info;
+    expect(addrs.map((a) => `${a.local}/${a.prefixlen}`)).toEqual(expect.arrayContaining(['10.248.0.1/24', 'fd00:248::1/64']));
+    expect(await runnerIn(hostNs).getSysctl(`net/ipv6/conf/${bridge}/accept_ra`)).toBe('0');
+    expect(await runnerIn(hostNs).getSysctl('net/ipv6/conf/all/forwarding')).toBe('1');
     const c = lab.addClient(hostNs, bridge, 'c1', '52:54:00:dd:00:01');
     const ip = await lab.dhcp(c.ns);
     lab.configureLease(c.ns, ip, 24, '10.248.0.1');

@@ -236,6 +236,38 @@ describe('virtkitd over its unix sockets', () => {
     expect((err as Error).message).toMatch(/no virtkitd answers at \/tmp\/no-such-virtkitd\/sock.*virtkitd/);
   });
 
+  it('serves one client on stdin/stdout with --stdio', async () => {
+    const { spawn } = await import('node:child_process');
+    const { Duplex } = await import('node:stream');
+    const { RpcClient } = await import('../client/rpc-client.js');
+    const { VIRTKITD, FIXTURE_PLUGINS } = await import('../test-support/daemon-process.js');
+    const child = spawn(process.execPath, [VIRTKITD, '--stdio', '--root', `${d.dir}/stdio-root`], {
+      env: { ...process.env, VIRTKIT_PLUGIN_PATH: FIXTURE_PLUGINS },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    const io = Duplex.from({ readable: child.stdout!, writable: child.stdin! });
+    const rpc = await RpcClient.connect(io, { label: 'virtkitd --stdio' });
+    await rpc.call('connect.open', [{ uri: 'stub:///default', readonly: false }]);
+    expect(await rpc.call('host.getHostname', [])).toBe('stubhost');
+    await rpc.close();
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses connections past max_clients, saying why', async () => {
+    const small = await startDaemon({ config: 'max_clients = 2' });
+    const held = [await open(false, small.rw), await open(false, small.rw)];
+    try {
+      const err = await open(false, small.rw).catch((e: unknown) => e);
+      expect((err as VirtError).code).toBe('RESOURCE_BUSY');
+      expect((err as Error).message).toMatch(/too many clients \(max_clients = 2\)/);
+      await small.waitLog((l) => l.msg === 'refused' && String(l.reason).startsWith('too many clients'));
+    } finally {
+      for (const c of held) await c.close();
+      await small.stop();
+    }
+  });
+
   it('is named virtkitd in the process table', async () => {
     const { readFileSync } = await import('node:fs');
     expect(readFileSync(`/proc/${d.proc.pid}/comm`, 'utf8').trim()).toBe('virtkitd');

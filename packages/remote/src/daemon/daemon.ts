@@ -86,7 +86,15 @@ export class Daemon {
   }
 
   async start(specs: ListenSpec[] = this.listenSpecs()): Promise<void> {
+    // A folder made for sockets is owner-only, unless a read-only socket must be reachable in it.
+    const dirModes = new Map<string, number>();
+    for (const s of specs) {
+      if (s.kind !== 'unix') continue;
+      const dir = dirname(s.path);
+      dirModes.set(dir, (dirModes.get(dir) ?? 0o700) | (s.readonly ? 0o755 : 0o700));
+    }
     try {
+      for (const [dir, mode] of dirModes) if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode });
       for (const s of specs) {
         if (s.kind === 'unix') await this.listenUnix(s.path, s.readonly);
         else if (s.kind === 'tls') await this.listenTls(s.host, s.port);
@@ -100,8 +108,6 @@ export class Daemon {
   }
 
   private async listenUnix(path: string, readonly: boolean): Promise<void> {
-    const dir = dirname(path);
-    if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: readonly ? 0o755 : 0o700 });
     if (existsSync(path)) {
       if (await socketAnswers(path)) {
         throw new VirtError('OPERATION_FAILED', `another virtkitd is already listening on ${path}`, { origin: 'virtkitd' });

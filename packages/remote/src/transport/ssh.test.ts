@@ -149,6 +149,14 @@ describe('+ssh transport against OpenSSH sshd', () => {
     expect(e.message).toMatch(/no virtkitd answers at \/run\/no-virtkitd-here\/sock on 127\.0\.0\.1 .*start it on 127\.0\.0\.1: 'virtkitd'/);
   });
 
+  it('asks the remote shell where the session daemon of /session listens', async () => {
+    const uri = `stub+ssh://${sshd.user}@127.0.0.1:${sshd.port}/session?keyfile=${sshd.userKey}&known_hosts=${sshd.knownHosts}`;
+    const e = await fails(Connection.open(uri));
+    // sshd gives the login no XDG_RUNTIME_DIR here, so it is $HOME/.cache/virtkit/run of the remote user.
+    const { userInfo } = await import('node:os');
+    expect(e.message).toContain(`no virtkitd answers at ${userInfo().homedir}/.cache/virtkit/run/virtkit-sock on 127.0.0.1`);
+  });
+
   it('says so when no SSH server listens', async () => {
     const e = await fails(Connection.open(`stub+ssh://root@127.0.0.1:1/default?keyfile=${sshd.userKey}`));
     expect(e.code).toBe('NO_CONNECT');

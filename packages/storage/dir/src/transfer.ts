@@ -92,6 +92,8 @@ export async function uploadToTarget(target: BlockTarget, source: Readable, opts
       if (written + pendingLen >= limit) break;
     }
     if (pendingLen) await flushBlock(Buffer.concat(pending, pendingLen));
+    // The stream's length is known only now: the job is complete.
+    report(job, written, written);
     // A sparse upload whose tail was holes still has to reach its length.
     if (pos > target.size && target.truncate) await target.truncate(pos);
     await target.flush();

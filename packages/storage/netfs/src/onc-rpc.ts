@@ -129,7 +129,7 @@ async function connectSocket(host: string, port: number, timeoutMs: number): Pro
  */
 export class RpcClient {
   private xid = Math.floor(Math.random() * 0x7fffffff);
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private fragments: Buffer[] = [];
   private waiting: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;

@@ -348,7 +348,7 @@ export function formatDomainXml(def: DomainDef, opts: DomainFormatOptions = {}):
     w.close('resource');
   }
   for (const s of def.sysinfo ?? []) w.node(s);
-  formatOs(w, def.os, ctx);
+  formatOs(w, def.os, ctx, def.type);
   if (def.idmap && (def.idmap.uid.length || def.idmap.gid.length)) {
     w.open('idmap');
     for (const u of def.idmap.uid) w.empty('uid', [['start', u.start], ['target', u.target], ['count', u.count]]);

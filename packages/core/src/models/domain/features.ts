@@ -9,12 +9,12 @@ import { oo, writeEl, type AttrList } from './writer.js';
 /** libvirt's feature order (virDomainFeature). */
 export const FEATURE_NAMES = [
   'acpi', 'apic', 'pae', 'hap', 'viridian', 'privnet', 'hyperv', 'kvm', 'pvspinlock', 'capabilities', 'pmu', 'vmport', 'gic', 'smm',
-  'ioapic', 'hpt', 'vmcoreinfo', 'htm', 'nested-hv', 'msrs', 'ccf-assist', 'xen', 'cfpc', 'sbbc', 'ibs', 'tcg', 'async-teardown',
+  'ioapic', 'hpt', 'vmcoreinfo', 'htm', 'nested-hv', 'msrs', 'ccf-assist', 'xen', 'cfpc', 'sbbc', 'ibs', 'tcg', 'ps2', 'async-teardown',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
 const PLAIN = new Set(['acpi', 'pae', 'viridian', 'privnet']);
-const STATEFUL = new Set(['hap', 'pmu', 'pvspinlock', 'vmport', 'vmcoreinfo', 'htm', 'nested-hv', 'ccf-assist']);
+const STATEFUL = new Set(['hap', 'pmu', 'pvspinlock', 'vmport', 'vmcoreinfo', 'htm', 'nested-hv', 'ccf-assist', 'ps2']);
 
 export const HYPERV_FEATURES = [
   'relaxed', 'vapic', 'spinlocks', 'vpindex', 'runtime', 'synic', 'stimer', 'reset', 'vendor_id', 'frequencies', 'reenlightenment',

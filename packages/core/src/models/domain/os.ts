@@ -243,7 +243,7 @@ export function parseOs(root: ElemReader, ctx: ParseContext): OsDef {
   return os;
 }
 
-export function formatOs(w: XmlWriter, os: OsDef, ctx: FormatContext): void {
+export function formatOs(w: XmlWriter, os: OsDef, ctx: FormatContext, virtType?: string): void {
   if (os.bootloader !== undefined) {
     if (os.bootloader === '') w.empty('bootloader');
     else w.text('bootloader', os.bootloader);
@@ -251,7 +251,9 @@ export function formatOs(w: XmlWriter, os: OsDef, ctx: FormatContext): void {
   if (os.bootloaderArgs !== undefined) w.text('bootloader_args', os.bootloaderArgs);
   writeEl(w, 'os', [['firmware', os.firmware]], (c) => {
     const ta: Array<readonly [string, string | undefined]> = [['arch', os.arch], ['machine', os.machine]];
-    c.text('type', os.type, os.typeKept?.attrs ? [...ta, ...os.typeKept.attrs] : ta);
+    // Xen PV guests keep their historical os type name 'linux' (libvirt's backcompat hack).
+    const typeName = os.type === 'xen' && virtType === 'xen' ? 'linux' : os.type;
+    c.text('type', typeName, os.typeKept?.attrs ? [...ta, ...os.typeKept.attrs] : ta);
     if (os.firmwareFeatures && os.firmwareFeatures.length) {
       c.open('firmware');
       for (const f of os.firmwareFeatures) c.empty('feature', [['enabled', yn(f.enabled)], ['name', f.name]]);

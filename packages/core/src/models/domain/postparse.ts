@@ -11,7 +11,7 @@ import { xmlError, unsupported } from './reader.js';
 import { fillIothreadIds } from './vcpu.js';
 import { numaMemory } from './cpu.js';
 import { diskNameToIndex, type DiskDef } from './devices/disk.js';
-import { insertController, listDevices, type DomainDevice } from './devices/index.js';
+import { listDevices, type DomainDevice } from './devices/index.js';
 import type { ControllerDef, ControllerType } from './devices/controller.js';
 import type { ChrDef } from './devices/chardev.js';
 import { defaultVideoRam, roundUpPowerOfTwo, type VideoDef } from './devices/video.js';
@@ -54,7 +54,8 @@ export function maybeAddController(def: DomainDef, type: ControllerType, index: 
   if (def.devices.controllers.some((c) => c.type === type && c.index === index)) return undefined;
   const c: ControllerDef = { type, index, info: {} };
   if (model !== undefined) c.model = model;
-  insertController(def.devices.controllers, c);
+  // virDomainDefAddController appends; only parsed controllers are kept sorted.
+  def.devices.controllers.push(c);
   return c;
 }
 
@@ -216,7 +217,8 @@ function addConsoleCompat(def: DomainDef): void {
     } else {
       d.consoles[0] = { deviceType: 'console', source: { type: 'null' }, targetType: 'serial', port: 0, info: {} };
     }
-  } else if (def.os.type === 'hvm' && d.serials.length > 0 && d.serials[0]!.targetType === 'isa-serial') {
+  } else if (def.os.type === 'hvm' && d.serials.length > 0 && (d.serials[0]!.targetType === 'isa-serial' || d.serials[0]!.targetType === undefined)) {
+    // A serial port without a target type (Xen's) gets its console alias too.
     d.consoles.unshift({ deviceType: 'console', source: { type: 'null' }, targetType: 'serial', port: 0, info: {} });
   }
 }
@@ -327,6 +329,9 @@ export function postParseDomain(def: DomainDef, ctx: ParseContext): void {
   cfg.domainPostParseBasic?.(def, opts);
   assignControllerIndexes(def);
   cfg.domainPostParse?.(def, opts);
+  // The console/serial back-compat aliasing exists before devices are post-parsed (the
+  // serial made from a console gets the driver's serial defaults).
+  addConsoleCompat(def);
   for (const dev of listDevices(def.devices)) {
     cfg.devicePostParse?.(dev, def, opts);
     postParseDeviceCommon(def, dev, ctx);
@@ -344,12 +349,11 @@ export function postParseDomain(def: DomainDef, ctx: ParseContext): void {
   postParseMemory(def, ctx);
   rejectDuplicates(def);
   if (def.os.type === 'hvm' && !cfg.features?.noBootOrder) bootOrderPostParse(def);
-  addConsoleCompat(def);
   addImplicitControllers(def);
   if (def.devices.graphics.length > 0 && def.devices.videos.length === 0 && cfg.implicitVideoModel) {
     const model = cfg.implicitVideoModel(def);
     if (model !== undefined) {
-      const v: VideoDef = { info: {} };
+      const v: VideoDef = { heads: 1, info: {} };
       if (model) v.type = model;
       def.devices.videos.push(v);
     }
@@ -364,6 +368,13 @@ export function postParseDomain(def: DomainDef, ctx: ParseContext): void {
   // Newly added implicit controllers get the driver's device defaults too.
   for (const c of def.devices.controllers) {
     if (c.index === -1) c.index = unusedControllerIndex(def, c.type);
+  }
+  // Implicit SCSI controllers added above have no model yet: give them the driver's default.
+  for (const c of def.devices.controllers) {
+    if (c.type !== 'scsi' || c.model !== undefined) continue;
+    const dev: DomainDevice = { kind: 'controller', def: c };
+    cfg.devicePostParse?.(dev, def, opts);
+    postParseDeviceCommon(def, dev, ctx);
   }
   postParseGraphics(def);
   if (def.numatune?.memory && !def.numatune.memory.placementGiven && def.vcpu.placement === 'auto' && !def.numatune.memory.nodeset) {

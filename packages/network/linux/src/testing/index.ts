@@ -118,10 +118,11 @@ export class NetnsLab {
 
   /**
    * A TCP service in `ns` that answers each connection with the address
-   * it came from. Resolves once it listens.
+   * it came from (and the source port, `withPort`). Resolves once it listens.
    */
-  async startWhoAmI(ns: string, port: number): Promise<void> {
-    const code = `require('net').createServer(s=>{s.end(s.remoteAddress.replace(/^::ffff:/,'')+'\\n')}).listen(${port},'0.0.0.0',()=>console.log('ready'))`;
+  async startWhoAmI(ns: string, port: number, withPort = false): Promise<void> {
+    const reply = withPort ? "s.remoteAddress.replace(/^::ffff:/,'')+' '+s.remotePort" : "s.remoteAddress.replace(/^::ffff:/,'')";
+    const code = `require('net').createServer(s=>{s.end(${reply}+'\\n')}).listen(${port},'0.0.0.0',()=>console.log('ready'))`;
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.push(child);
     await new Promise<void>((resolve, reject) => {

@@ -32,7 +32,8 @@ export interface VideoDef {
 
 export function parseVideo(el: XmlElement, ctx: ParseContext): VideoDef {
   const r = new ElemReader(el, '<video>');
-  const def: VideoDef = { info: {} };
+  // virDomainVideoDefNew starts every video with one head.
+  const def: VideoDef = { heads: 1, info: {} };
   const m = r.child('model');
   if (m) {
     const mr = new ElemReader(m, '<video><model>');
