@@ -207,7 +207,8 @@ export class Connection {
     }
     const events = new EventBus();
     const readonly = !!opts.readonly;
-    const driver = await factory({ uri, readonly, events, prompt: opts.prompt, plugins: loader });
+    const lost = new Set<(reason: Error) => void>();
+    const driver = await factory({ uri, readonly, events, prompt: opts.prompt, plugins: loader, connectionLost: (r) => lost.forEach((l) => l(r)) });
     try {
       const ctx = { events, plugins: loader };
       // Host networks, pools and interfaces belong to URIs with state folders (…:///system, /session, /embed).
@@ -215,7 +216,9 @@ export class Connection {
       const networks = driver.networks ?? (local && localSubdrivers.network ? await localSubdrivers.network(uri, ctx) : undefined);
       const storage = driver.storage ?? (local && localSubdrivers.storage ? await localSubdrivers.storage(uri, ctx) : undefined);
       const ifaces = driver.interfaces ?? (local && localSubdrivers.interfaces ? await localSubdrivers.interfaces(uri) : undefined);
-      return new Connection(uri, readonly, driver, events, networks, storage, ifaces, opts.jobWaitMs ?? DEFAULT_JOB_WAIT_MS);
+      const conn = new Connection(uri, readonly, driver, events, networks, storage, ifaces, opts.jobWaitMs ?? DEFAULT_JOB_WAIT_MS);
+      lost.add((r) => conn.markLost(r));
+      return conn;
     } catch (err) {
       await driver.close().catch(() => {});
       throw err;
@@ -275,6 +278,22 @@ export class Connection {
 
   isAlive(): boolean {
     return !this.closed;
+  }
+
+  private lostListeners = new Set<(reason: Error) => void>();
+
+  /** Called once if the driver loses its link (a remote daemon went away); the connection is then closed. */
+  onLost(listener: (reason: Error) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
+  /** @internal */
+  markLost(reason: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const l of [...this.lostListeners]) l(reason);
+    void this.driver.close().catch(() => {});
   }
 
   async close(): Promise<void> {

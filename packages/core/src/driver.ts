@@ -469,6 +469,8 @@ export interface DriverOpenContext {
   prompt?: (question: string, opts: { secret: boolean }) => Promise<string>;
   /** Loads other plugins (storage backends, network modes) by kind and name. */
   plugins: PluginResolver;
+  /** A driver whose link to its hypervisor can break (remote) calls this when it does. */
+  connectionLost?: (reason: Error) => void;
 }
 
 export type HypervisorDriverFactory = (ctx: DriverOpenContext) => Promise<HypervisorDriver>;

@@ -20,17 +20,23 @@ async function waitForEvents(ctx: CommandContext, kind: VirtEventKind | '*', acc
   const timeout = ctx.opts.int('timeout', 1, 2_000_000);
   const stamp = ctx.opts.flag('timestamp');
   let count = 0;
-  const outcome = await new Promise<'done' | 'timeout' | 'interrupt'>((resolve) => {
+  let lostReason: Error | undefined;
+  const outcome = await new Promise<'done' | 'timeout' | 'interrupt' | 'lost'>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     const onSigint = () => finish('interrupt');
+    const offLost = conn.onLost((r) => {
+      lostReason = r;
+      finish('lost');
+    });
     const off = conn.on(kind, (e: VirtEvent) => {
       if (!accept(e)) return;
       count++;
       ctx.out.write(`${stamp ? `${timestamp()}: ` : ''}${describeEvent(e)}\n`);
       if (!loop) finish('done');
     });
-    const finish = (why: 'done' | 'timeout' | 'interrupt') => {
+    const finish = (why: 'done' | 'timeout' | 'interrupt' | 'lost') => {
       off();
+      offLost();
       if (timer) clearTimeout(timer);
       process.off('SIGINT', onSigint);
       resolve(why);
@@ -38,6 +44,7 @@ async function waitForEvents(ctx: CommandContext, kind: VirtEventKind | '*', acc
     process.on('SIGINT', onSigint);
     if (timeout) timer = setTimeout(() => finish('timeout'), timeout * 1000);
   });
+  if (outcome === 'lost') throw new VirtError('RPC', `event loop ended: the connection was lost (${lostReason?.message ?? 'unknown reason'}), after ${count} events`);
   if (outcome === 'interrupt') ctx.out.write('event loop interrupted\n');
   if (outcome === 'timeout') ctx.out.write('event loop timed out\n');
   ctx.out.write(`events received: ${count}\n`);

@@ -350,10 +350,20 @@ function recheckInternalPaths(def: DomainDef, cfg: QemuDriverConfig, inactive: b
   }
 }
 
+/** Firmware autoselection: asking for enrolled keys implies Secure Boot. */
+function firmwarePostParse(def: DomainDef): void {
+  const feats = def.os.firmwareFeatures;
+  if (!def.os.firmware || !feats) return;
+  if (feats.some((f) => f.name === 'enrolled-keys' && f.enabled) && !feats.some((f) => f.name === 'secure-boot')) {
+    feats.push({ name: 'secure-boot', enabled: true });
+  }
+}
+
 /** qemuDomainDefPostParse. */
 export function qemuDomainDefPostParse(def: DomainDef, opts: DomainParseOptions, ctx: QemuDefaultsContext): void {
   const { caps } = ctx;
   machinePostParse(def, caps);
+  firmwarePostParse(def);
   addDefaultDevices(def, ctx);
   setDefaultCpu(def, caps);
   enableDefaultFeatures(def);

@@ -544,7 +544,8 @@ function parseSpice(c: XlConfReader, def: DomainDef): void {
   if (!c.bool('spicedisable_ticketing', 0)) g.auth = { passwd: c.requiredString('spicepasswd') };
   g.mouseMode = c.bool('spiceagent_mouse', 0) ? 'client' : 'server';
   g.copypaste = c.bool('spice_clipboard_sharing', 0) === 1;
-  def.devices.graphics.push(g);
+  // SPICE replaces whatever VNC/SDL display was configured (libvirt keeps one graphics device).
+  def.devices.graphics = [g];
 }
 
 function parseInputDevs(c: XlConfReader, def: DomainDef): void {

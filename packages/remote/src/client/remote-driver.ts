@@ -68,6 +68,7 @@ export async function openRemoteDriver(ctx: DriverOpenContext): Promise<RemoteDr
     rpc = await RpcClient.connect(transport.socket, {
       label: transport.label,
       onEvent: (e) => ctx.events.emit(e),
+      onLost: (reason) => ctx.connectionLost?.(reason),
     });
   } catch (err) {
     transport.dispose();

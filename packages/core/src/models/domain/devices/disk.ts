@@ -147,7 +147,8 @@ export function parseDisk(el: XmlElement, ctx: ParseContext): DiskDef {
   const where = `disk '${dst}'`;
   (r as { where: string }).where = where;
   const srcEl = r.child('source');
-  const src = parseStorageSource(el, typeStr, srcEl, ctx, where);
+  // virDomainDiskDefParseXML resets the type to 'file' when <source> is absent (an empty drive).
+  const src = parseStorageSource(el, srcEl ? typeStr : 'file', srcEl, ctx, where);
   const disk: DiskDef = { device, src, dst, driver: {}, info: {} };
   const model = r.str('model');
   if (model !== undefined) {
