@@ -230,10 +230,31 @@ export class Connection {
   /** Whether the driver (or the connection's network/storage part) has a capability. */
   supports(cap: Capability): boolean {
     if (this.driver.capabilities.has(cap)) return true;
-    if (cap === 'network' || cap.startsWith('network.')) return !!this.networkDriver && (cap === 'network' || this.driver.capabilities.has(cap));
-    if (cap === 'storage') return !!this.storageDriver;
-    if (cap === 'interface') return !!this.interfaceDriver;
-    return false;
+    // The network/storage parts core attaches answer by what they implement.
+    const n = this.networkDriver;
+    const st = this.storageDriver;
+    switch (cap) {
+      case 'network':
+        return !!n;
+      case 'network.update':
+        return typeof n?.updateNetwork === 'function';
+      case 'network.dhcp-leases':
+        return typeof n?.getDhcpLeases === 'function';
+      case 'storage':
+        return !!st;
+      case 'storage.upload':
+        return typeof st?.uploadVolume === 'function';
+      case 'storage.download':
+        return typeof st?.downloadVolume === 'function';
+      case 'storage.wipe':
+        return typeof st?.wipeVolume === 'function';
+      case 'storage.resize':
+        return typeof st?.resizeVolume === 'function';
+      case 'interface':
+        return !!this.interfaceDriver;
+      default:
+        return false;
+    }
   }
 
   /** @internal Runs a driver call with the checks every call gets. */

@@ -34,14 +34,14 @@ const sock = '/tmp/exp2/mig.sock';
 try { fs.unlinkSync(sock) } catch {}
 const out = fs.createWriteStream('/tmp/exp2/save.img');
 out.write(Buffer.alloc(92 + 65536));
-const srv = net.createServer(conn => { conn.pipe(out); });
+let fin; const finished = new Promise(r => fin = r); out.on('finish', () => fin()); const srv = net.createServer(conn => { conn.pipe(out); });
 await new Promise(r => srv.listen(sock, r));
 await q.qmp.execute('migrate-set-parameters', { 'max-bandwidth': 1e15 });
 await q.qmp.execute('stop');
 const t0 = Date.now();
 await q.qmp.execute('migrate', { uri: 'unix:' + sock });
 for (;;) { const m = await q.qmp.execute('query-migrate'); if (m.status === 'completed' || m.status==='failed') { console.log(m.status, m.ram?.transferred, Date.now()-t0); break; } await new Promise(r=>setTimeout(r,20)); }
-await new Promise(r => out.on('finish', r));
+await finished;
 srv.close();
 c.s.destroy();
 await q.destroy();

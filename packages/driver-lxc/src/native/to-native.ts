@@ -171,10 +171,10 @@ function cgroupLines(def: DomainDef, layout: CgroupLayout, lines: Array<[string,
     const majmin = `${Math.floor(rdev / 256) & 0xfff}:${(rdev & 0xff) | ((rdev >> 12) & 0xfff00)}`;
     const v = need(layout.v1.has('blkio') ? 'blkio' : 'io', 'block I/O throttling');
     const pairs: Array<[number | undefined, string, string]> = [
-      [d.readBytesSec, 'blkio.throttle.read_bps_device', 'rbps'],
-      [d.writeBytesSec, 'blkio.throttle.write_bps_device', 'wbps'],
-      [d.readIopsSec, 'blkio.throttle.read_iops_device', 'riops'],
-      [d.writeIopsSec, 'blkio.throttle.write_iops_device', 'wiops'],
+      [d.readBytes, 'blkio.throttle.read_bps_device', 'rbps'],
+      [d.writeBytes, 'blkio.throttle.write_bps_device', 'wbps'],
+      [d.readIops, 'blkio.throttle.read_iops_device', 'riops'],
+      [d.writeIops, 'blkio.throttle.write_iops_device', 'wiops'],
     ];
     for (const [val, v1file, v2key] of pairs) {
       if (!val) continue;
