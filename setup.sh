@@ -10,7 +10,7 @@ PACKAGES=(
   linux-image-cloud-amd64 busybox-static cpio kmod    # the tiny test guest and container rootfs
   lxc                                                 # LXC driver
   dnsmasq-base nftables iproute2                      # virtual networks
-  lvm2 e2fsprogs tgt libiscsi-bin nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils   # storage pools
+  lvm2 e2fsprogs tgt libiscsi-bin nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils nfs-common   # storage pools
   openssh-server openssh-client                       # remote over SSH
   socat
 )

@@ -26,7 +26,7 @@ import { stateDirsFor } from '../paths.js';
 import type { VirtUri } from '../uri.js';
 import { isStoragePoolBackend, type StoragePoolBackend, type StoragePoolObject, type VolumeDiskSource } from './backend.js';
 import { checkPoolName, checkVolumeName } from './names.js';
-import { processesWithOpen } from './open-files.js';
+import { fileInUse } from './open-files.js';
 import { PoolStore, type PoolRuntimeState } from './pool-store.js';
 import { poolSourcesConflict } from './source-conflicts.js';
 import { defaultVolumeDiskSource } from './volume-disk.js';
@@ -41,8 +41,13 @@ export interface LocalStorageDriverOptions {
   lockTimeoutMs?: number;
   /** Start the pools marked autostart the first time the runtime folder is seen (default true). */
   autostart?: boolean;
-  /** Refuse to delete or wipe a volume that a process holds open (default true). */
-  checkOpenFiles?: boolean;
+  /**
+   * Refuse to delete, wipe or shrink a volume in use by a process:
+   * `locks` (default) looks for locks on it (QEMU locks the images it
+   * opens; cheap), `all` also walks every process's open files, `false`
+   * checks nothing.
+   */
+  checkOpenFiles?: 'locks' | 'all' | false;
 }
 
 /** The npm package that holds the backend of a pool type. */
@@ -548,11 +553,15 @@ export class LocalStorageDriver implements StorageDriver {
   }
 
   private async refuseOpen(vol: StorageVolDef): Promise<void> {
-    if (this.opts.checkOpenFiles === false) return;
+    const mode = this.opts.checkOpenFiles ?? 'locks';
+    if (mode === false) return;
     const path = vol.target.path;
     if (!path?.startsWith('/') || (vol.type !== 'file' && vol.type !== 'block')) return;
-    const pids = await processesWithOpen(path);
-    if (pids.length) throw poolError('OPERATION_INVALID', `volume '${vol.name}' is still in use: ${path} is open in process ${pids.join(', ')}`);
+    const h = await fileInUse(path, mode);
+    if (h.inUse) {
+      const who = h.pids.length ? `process ${h.pids.join(', ')}` : 'a running process (a guest)';
+      throw poolError('OPERATION_INVALID', `volume '${vol.name}' is still in use: ${path} is held by ${who}`);
+    }
   }
 
   /** Writes a changed volume into the pool's state (under the pool lock). */

@@ -9,75 +9,76 @@ function devNumbers(dev: number): [number, number] {
   return [major >>> 0, minor >>> 0];
 }
 
-/** Pids holding a lock on a file, from /proc/locks (QEMU locks the images it opens). */
-async function lockHolders(path: string): Promise<number[]> {
-  const st = await stat(path).catch(() => undefined);
-  if (!st) return [];
+/** Who holds a file: whether anyone locks it, and the pids that are known. */
+export interface FileHolders {
+  inUse: boolean;
+  /** Holders by pid (OFD locks, which QEMU takes, do not name one). */
+  pids: number[];
+}
+
+/**
+ * Locks held on a file, from /proc/locks (Linux). QEMU locks every image
+ * it opens (OFD locks on bytes 100-201), so a running guest's disk shows
+ * here; so do flock(1) and fcntl users. One small read, no caching.
+ */
+export async function fileLockHolders(path: string): Promise<FileHolders> {
+  const target = await realpath(path).catch(() => path);
+  const st = await stat(target).catch(() => undefined);
+  if (!st) return { inUse: false, pids: [] };
   const text = await readFile('/proc/locks', 'utf8').catch(() => '');
   const [major, minor] = devNumbers(st.dev);
-  const out = new Set<number>();
+  let inUse = false;
+  const pids = new Set<number>();
   for (const line of text.split('\n')) {
-    // "1: OFDLCK ADVISORY READ -1 fd:01:1234 100 100", "2: POSIX ADVISORY WRITE 4242 08:01:1234 0 EOF"
+    // "1: OFDLCK ADVISORY  READ -1 fe:00:2148110 100 101", "2: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF"
     const f = line.trim().split(/\s+/);
+    if (f[1] === '->') continue; // a waiter, not a holder
     const id = f[5]?.split(':');
     if (!id || id.length !== 3 || Number(id[2]) !== st.ino) continue;
     if (parseInt(id[0]!, 16) !== major || parseInt(id[1]!, 16) !== minor) continue;
     const pid = Number(f[4]);
-    if (pid > 0) out.add(pid);
+    if (pid === process.pid) continue;
+    inUse = true;
+    if (pid > 0) pids.add(pid);
   }
-  return [...out];
-}
-
-const SNAPSHOT_MS = 1000;
-let snapshot: { at: number; links: Promise<Map<string, number[]>> } | undefined;
-
-/** Every open file of every process, as link target → pids: one walk of /proc, kept a second. */
-function openFileSnapshot(): Promise<Map<string, number[]>> {
-  if (snapshot && Date.now() - snapshot.at < SNAPSHOT_MS) return snapshot.links;
-  const links = (async () => {
-    const map = new Map<string, number[]>();
-    let pids: string[];
-    try {
-      pids = (await readdir('/proc')).filter((p) => /^[0-9]+$/.test(p));
-    } catch {
-      return map;
-    }
-    await Promise.all(
-      pids.map(async (pid) => {
-        if (Number(pid) === process.pid) return;
-        const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
-        const seen = new Set<string>();
-        for (const fd of fds) {
-          const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-          if (!link.startsWith('/') || seen.has(link)) continue;
-          seen.add(link);
-          const list = map.get(link);
-          if (list) list.push(Number(pid));
-          else map.set(link, [Number(pid)]);
-        }
-      }),
-    );
-    return map;
-  })();
-  snapshot = { at: Date.now(), links };
-  return links;
+  return { inUse, pids: [...pids].sort((a, b) => a - b) };
 }
 
 /**
- * Processes that hold a file or device open (Linux): lock holders from
- * /proc/locks, read fresh each time (QEMU locks every image it opens), and
- * every process with a descriptor on it, from a walk of /proc/PID/fd that
- * is reused for a second (deleting many volumes walks /proc once). A
- * running guest keeps its disks open, so this tells whether deleting or
- * wiping a volume would pull it from under one. Empty where /proc is not
- * readable.
+ * Every process with a descriptor on a file, from a walk of
+ * /proc/PID/fd (Linux): thorough, and as costly as the host has open
+ * files, so the storage driver does it only when asked
+ * (`checkOpenFiles: 'all'`).
  */
-export async function processesWithOpen(path: string, o: { fresh?: boolean } = {}): Promise<number[]> {
-  if (o.fresh) snapshot = undefined;
+export async function processesWithOpen(path: string): Promise<number[]> {
   const target = await realpath(path).catch(() => path);
-  const pids = new Set(await lockHolders(target));
-  const open = await openFileSnapshot();
-  for (const p of [target, path]) for (const pid of open.get(p) ?? []) pids.add(pid);
-  pids.delete(process.pid);
-  return [...pids].sort((a, b) => a - b);
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((p) => /^[0-9]+$/.test(p));
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  await Promise.all(
+    pids.map(async (pid) => {
+      if (Number(pid) === process.pid) return;
+      const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+      for (const fd of fds) {
+        const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+        if (link === target || link === path) {
+          out.push(Number(pid));
+          return;
+        }
+      }
+    }),
+  );
+  return out.sort((a, b) => a - b);
+}
+
+/** Whether a file is in use: locked (always checked), or open in any process (`all`). */
+export async function fileInUse(path: string, mode: 'locks' | 'all'): Promise<FileHolders> {
+  const locks = await fileLockHolders(path);
+  if (mode === 'locks' || locks.inUse) return locks;
+  const pids = await processesWithOpen(path);
+  return { inUse: pids.length > 0, pids };
 }

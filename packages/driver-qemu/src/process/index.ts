@@ -1,7 +1,7 @@
 export { probeAccelerator, accelProbeFirmware, type Accelerator, type AcceleratorProbe, type ProbeAcceleratorOptions } from './accel.js';
 export { findQemuBinary, DEFAULT_QEMU_BINARY } from './binary.js';
 export { binaryIdentity, defaultCacheDir, type BinaryIdentity } from './binary-id.js';
-export { parseExitReason, readLogSince, type LogExitReason } from './log.js';
+export { parseExitReason, readLogSince, SHUTDOWN_CAUSES, SHUTDOWN_TRACE_EVENT, type LogExitReason } from './log.js';
 export { isProcessAlive, readProcCmdline, readProcStat, type ProcStat } from './proc.js';
 export {
   QemuProcess,

@@ -28,9 +28,23 @@ export async function readLogSince(path: string, offset: number): Promise<string
   }
 }
 
+/** QEMU's ShutdownCause names, by their number in the `qemu_system_shutdown_request reason=N` trace. */
+export const SHUTDOWN_CAUSES = [
+  'none', 'host-error', 'host-qmp-quit', 'host-qmp-system-reset', 'host-signal', 'host-ui', 'guest-shutdown',
+  'guest-reset', 'guest-panic', 'subsystem-reset', 'snapshot-load',
+] as const;
+
+/** The trace event virtkit turns on (`-trace qemu_system_shutdown_request`) so a shutdown leaves a line in the log. */
+export const SHUTDOWN_TRACE_EVENT = 'qemu_system_shutdown_request';
+
 export interface LogExitReason {
   /** `signal 15 from pid 123 (node)` style: QEMU was told to stop. */
   signal?: { number: number; fromPid?: number; fromName?: string };
+  /**
+   * The last shutdown request QEMU traced (needs `-trace qemu_system_shutdown_request`):
+   * tells a guest power-off from a crash when nobody watched the monitor.
+   */
+  shutdownRequest?: { cause: string; guest: boolean };
   /** QEMU's own error lines (`qemu-system-x86_64: …`), newest last. */
   errors: string[];
   /** One line for messages. */
@@ -46,7 +60,14 @@ export function parseExitReason(logText: string): LogExitReason {
   const lines = logText.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '');
   const errors: string[] = [];
   let signal: LogExitReason['signal'];
+  let shutdownRequest: LogExitReason['shutdownRequest'];
   for (const line of lines) {
+    const t = /qemu_system_shutdown_request reason=(\d+)/.exec(line);
+    if (t) {
+      const cause = SHUTDOWN_CAUSES[Number(t[1])] ?? `cause-${t[1]}`;
+      shutdownRequest = { cause, guest: cause.startsWith('guest-') };
+      continue;
+    }
     const m = /terminating on signal (\d+)(?: from pid (\d+)(?: \(([^)]*)\))?)?/.exec(line);
     if (m) {
       signal = { number: Number(m[1]), fromPid: m[2] ? Number(m[2]) : undefined, fromName: m[3] || undefined };
@@ -65,5 +86,5 @@ export function parseExitReason(logText: string): LogExitReason {
   if (errors.length > 0) summary = errors.slice(-3).join('; ');
   else if (signal) summary = `terminated by signal ${signal.number}${signal.fromPid ? ` from pid ${signal.fromPid}${signal.fromName ? ` (${signal.fromName})` : ''}` : ''}`;
   else summary = 'no error in the log';
-  return { signal, errors, summary };
+  return { signal, errors, summary, ...(shutdownRequest ? { shutdownRequest } : {}) };
 }

@@ -110,6 +110,9 @@ export class QemuProcess {
   private resolveExited!: (info: QemuExitInfo) => void;
   private exitInfo: QemuExitInfo | undefined;
   private watching = false;
+  /** Longest pause between pid checks of a watched, non-child QEMU. */
+  private maxPollMs = Number.POSITIVE_INFINITY;
+  private wakePoll: (() => void) | undefined;
 
   private constructor(state: QemuRuntimeState, child: ChildProcess | undefined) {
     this.state = state;
@@ -252,6 +255,31 @@ export class QemuProcess {
     return info;
   }
 
+  /** Connects the monitor again after close() (another job of the same process). */
+  async connectMonitor(timeoutMs = 10_000): Promise<QmpClient> {
+    if (this.exitInfo) throw new VirtError('OPERATION_FAILED', `domain '${this.state.name}': QEMU is not running (${this.exitInfo.reason})`, { origin: 'qemu' });
+    if (!this.qmp || !this.qmp.isOpen) await this.connect(timeoutMs);
+    return this.qmp!;
+  }
+
+  /** Whether this process is QEMU's parent (its exit is then reported without polling). */
+  get isChild(): boolean {
+    return this.child !== undefined;
+  }
+
+  /**
+   * A process object for a saved run without connecting its monitor (for
+   * watching the pid, or connecting later with connectMonitor()).
+   */
+  static detached(state: QemuRuntimeState): QemuProcess {
+    return new QemuProcess(state, undefined);
+  }
+
+  /** Starts noticing the exit of an attached QEMU by checking its pid every second (timers do not keep Node alive). */
+  watch(): void {
+    this.watchExit(1000);
+  }
+
   /** Drops the monitor connection; QEMU keeps running. */
   async close(): Promise<void> {
     const q = this.qmp;
@@ -284,16 +312,28 @@ export class QemuProcess {
   }
 
   /** Starts noticing the exit: our child's exit event, else polling the pid with a short backoff. */
-  private watchExit(): void {
-    if (this.watching || this.exitInfo) return;
+  private watchExit(maxDelayMs = 50): void {
+    if (this.child || this.exitInfo) return; // a child's 'exit' event will come
+    if (maxDelayMs < this.maxPollMs) {
+      this.maxPollMs = maxDelayMs;
+      this.wakePoll?.(); // a slow background watch becomes a fast one at once
+    }
+    if (this.watching) return;
     this.watching = true;
-    if (this.child) return; // the 'exit' event will come
     void (async () => {
       let delay = 1;
       while (!this.exitInfo) {
         if (!(await isProcessAlive(this.state.pid)) || (await checkQemuIdentity(this.state)) !== undefined) break;
-        await sleep(delay, undefined, { ref: false });
-        delay = Math.min(delay * 2, 50);
+        const woken = await new Promise<boolean>((resolve) => {
+          const t = setTimeout(() => resolve(false), delay);
+          t.unref();
+          this.wakePoll = () => {
+            clearTimeout(t);
+            resolve(true);
+          };
+        });
+        this.wakePoll = undefined;
+        delay = woken ? 1 : Math.min(delay * 2, this.maxPollMs);
       }
       await this.finalize();
     })();
@@ -303,7 +343,8 @@ export class QemuProcess {
     if (this.exitInfo) return;
     const log = parseExitReason(await readLogSince(this.state.logPath, this.state.logOffset));
     if (this.exitInfo) return;
-    const shutdown = this.lastShutdown;
+    // Without a monitor, the traced shutdown request (if any) says why QEMU ended.
+    const shutdown = this.lastShutdown ?? (log.shutdownRequest ? { guest: log.shutdownRequest.guest, reason: log.shutdownRequest.cause } : undefined);
     let cause: QemuExitCause;
     if (this.destroying) cause = 'destroyed';
     else if (shutdown) cause = 'shutdown';

@@ -101,7 +101,11 @@ async function qmp(socketPath: string, commands: Array<{ execute: string; argume
  * with each source as a virtio disk, asks QMP `query-block`, then quits.
  * Proves QEMU can open the volumes exactly as a driver would hand them over.
  */
-export async function queryBlockInPausedGuest(sources: VolumeDiskSource[], qemu = 'qemu-system-x86_64'): Promise<QueryBlockEntry[]> {
+export async function queryBlockInPausedGuest(
+  sources: VolumeDiskSource[],
+  o: { qemu?: string; whileRunning?: () => Promise<void> } = {},
+): Promise<QueryBlockEntry[]> {
+  const qemu = o.qemu ?? 'qemu-system-x86_64';
   const dir = mkdtempSync(join(tmpdir(), 'vk-qemu-'));
   const sock = join(dir, 'qmp.sock');
   const args = ['-S', '-machine', 'pc,accel=tcg', '-display', 'none', '-nodefaults', '-m', '64', '-qmp', `unix:${sock},server=on,wait=off`];
@@ -117,7 +121,10 @@ export async function queryBlockInPausedGuest(sources: VolumeDiskSource[], qemu 
     for (;;) {
       if (child.exitCode !== null) throw new Error(`qemu exited (${child.exitCode}): ${stderr.trim()}`);
       try {
-        const [blocks] = await qmp(sock, [{ execute: 'query-block' }, { execute: 'quit' }]);
+        const [blocks] = await qmp(sock, [{ execute: 'query-block' }]);
+        // The guest holds its disks now: let the caller check what that blocks.
+        await o.whileRunning?.();
+        await qmp(sock, [{ execute: 'quit' }]);
         return blocks as QueryBlockEntry[];
       } catch (err) {
         if (Date.now() > end) throw new Error(`${(err as Error).message}; qemu: ${stderr.trim()}`);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, closeSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -393,15 +393,15 @@ export function runStorageBackendTestkit(opts: StorageTestkitOptions): void {
       const head = await readAll(await v.download({ length: MiB }));
       expect(head.equals(pattern(MiB, 5))).toBe(true);
       if (target.openFileCheck && v.path.startsWith('/') && existsSync(v.path)) {
-        // A running process (as a guest would) holds the volume open.
-        const fd = openSync(v.path, 'r');
-        const holder = spawn('sleep', ['30'], { stdio: [fd, 'ignore', 'ignore'] });
-        closeSync(fd);
+        // A running process holds the volume locked, as QEMU locks a guest's disks.
+        const holder = spawn('flock', ['--shared', v.path, 'sleep', '30'], { stdio: 'ignore', detached: true });
         try {
-          await new Promise((r) => setTimeout(r, 100));
+          await new Promise((r) => setTimeout(r, 200));
           await expectCode(v.delete(), 'OPERATION_INVALID');
+          await expectCode(v.wipe('zero'), 'OPERATION_INVALID');
         } finally {
-          holder.kill('SIGKILL');
+          // flock and its sleep (which inherited the lock) are one process group.
+          process.kill(-holder.pid!, 'SIGKILL');
           await new Promise((r) => holder.once('close', r));
         }
       }
@@ -436,7 +436,16 @@ export function runStorageBackendTestkit(opts: StorageTestkitOptions): void {
         for (const f of target.formats.filter((x) => x === 'qcow2' || x === 'raw')) names.push(`v-${f}`);
       } else names.push(dataVol!.name);
       for (const n of names) sources.push(await resolveVolumeDiskSource(conn.storage, poolName, n));
-      const blocks = await queryBlockInPausedGuest(sources);
+      const blocks = await queryBlockInPausedGuest(sources, {
+        // A running guest's disk is locked by QEMU: deleting it is refused, and nothing is lost.
+        whileRunning: async () => {
+          const s = sources[0]!;
+          if (s.type === 'file' || (s.type === 'block' && !s.slice)) {
+            const v = await pool.lookupVolume(names[0]!);
+            await expectCode(v.delete(), 'OPERATION_INVALID');
+          }
+        },
+      });
       expect(blocks.length).toBe(sources.length);
       sources.forEach((s, i) => {
         const b = blocks.find((x) => x.qdev?.includes(`disk${i}`) || x.device === `disk${i}`) ?? blocks[i]!;

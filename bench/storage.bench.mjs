@@ -4,7 +4,7 @@
 // virsh process per phase (the peer: a session libvirtd run as `nobody`,
 // stopped afterwards; no system daemon, no default network).
 //
-//   node bench/storage.mjs [N]          (after `pnpm build`)
+//   node bench/storage.bench.mjs [N]          (after `pnpm build`)
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,0 +1,92 @@
+/**
+ * A byte stream to a container's console. LXC hands the console's pty
+ * over its command socket only to a client with a terminal, so
+ * `lxc-console` runs under `script` (util-linux), which gives it one; the
+ * stream is that pair's input and output. Closing the stream ends them.
+ */
+import { spawn } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import { VirtError } from '@virtkit/core';
+import { toolEnv } from './command.js';
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Opens the console of tty `tty` (0 = /dev/console) of a running container. */
+export function openContainerConsole(consoleArgv: string[], what: string): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const command = consoleArgv.map(shellQuote).join(' ');
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...toolEnv(), SHELL: '/bin/sh', TERM: process.env.TERM || 'xterm' },
+    });
+    let settled = false;
+    let banner = '';
+    let seenBanner = false;
+    const errText: string[] = [];
+    child.stderr.on('data', (b: Buffer) => errText.push(b.toString()));
+
+    const stream = new Duplex({
+      write(chunk: Buffer, _enc, cb) {
+        if (!child.stdin.writable) return cb();
+        child.stdin.write(chunk, cb);
+      },
+      final(cb) {
+        child.stdin.end();
+        cb();
+      },
+      read() {
+        child.stdout.resume();
+      },
+      destroy(err, cb) {
+        if (child.exitCode === null) child.kill('SIGTERM');
+        cb(err);
+      },
+    });
+
+    child.stdout.on('data', (b: Buffer) => {
+      let chunk = b;
+      if (!seenBanner) {
+        // lxc-console greets with "Connected to tty N / Type <Ctrl+a q> …": keep it out of the guest's bytes.
+        banner += b.toString('latin1');
+        const end = banner.indexOf('itself');
+        if (end < 0 && banner.length < 512) return;
+        seenBanner = true;
+        const rest = end < 0 ? banner : banner.slice(end + 'itself'.length).replace(/^\r?\n/, '');
+        if (!settled) {
+          settled = true;
+          resolve(stream);
+        }
+        if (!rest) return;
+        chunk = Buffer.from(rest, 'latin1');
+      }
+      if (!stream.push(chunk)) child.stdout.pause();
+    });
+    child.on('error', (err) => {
+      if (!settled) {
+        settled = true;
+        reject(new VirtError('OPERATION_FAILED', `${what}: cannot run script/lxc-console: ${err.message}`, { origin: 'lxc', cause: err }));
+      } else stream.destroy(err);
+    });
+    child.on('close', (code) => {
+      if (!settled) {
+        settled = true;
+        const why = errText.join('').trim() || banner.trim() || `exit status ${code}`;
+        reject(new VirtError('OPERATION_FAILED', `${what}: cannot attach to the console: ${why}`, { origin: 'lxc' }));
+        return;
+      }
+      stream.push(null);
+      stream.destroy();
+    });
+    // A console that greets nobody within 10 s is not going to.
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      child.kill('SIGKILL');
+      reject(new VirtError('OPERATION_TIMEOUT', `${what}: the console did not answer within 10 s`, { origin: 'lxc' }));
+    }, 10_000);
+    timer.unref?.();
+    child.on('close', () => clearTimeout(timer));
+  });
+}

@@ -1,0 +1,102 @@
+import { VirtError } from '@virtkit/core';
+import type { QmpClient } from '../qmp/client.js';
+import { checkQemuIdentity, QemuProcess, type QemuExitInfo, type QemuRuntimeState } from '../process/qemu-process.js';
+
+/** Called once per QEMU run when this process notices that it ended. */
+export type ExitListener = (state: QemuRuntimeState, info: QemuExitInfo) => void;
+
+interface Entry {
+  proc: QemuProcess;
+  listeners: Set<ExitListener>;
+}
+
+const runKey = (s: Pick<QemuRuntimeState, 'pid' | 'startTime'>) => `${s.pid}:${s.startTime}`;
+
+/**
+ * The QEMU processes this Node process knows: the ones it started (it is
+ * their parent and hears their exit at once) and the ones it attached to.
+ * Shared by every connection of the process, so two connections to one URI
+ * use one object per guest.
+ *
+ * Monitor ownership (DESIGN.md): a job connects to the monitor, works and
+ * disconnects, so the next process can connect; between jobs nobody holds
+ * it. Exits are still noticed: by the child's exit event, or for attached
+ * guests by a cheap pid check every second.
+ */
+class MonitorRegistry {
+  private readonly byRun = new Map<string, Entry>();
+
+  /** Registers a QEMU this process just launched. */
+  adopt(proc: QemuProcess): void {
+    this.entry(proc);
+  }
+
+  private entry(proc: QemuProcess): Entry {
+    const key = runKey(proc.state);
+    let e = this.byRun.get(key);
+    if (e) return e;
+    e = { proc, listeners: new Set() };
+    this.byRun.set(key, e);
+    const entry = e;
+    void proc.exited.then((info) => {
+      if (this.byRun.get(key) === entry) this.byRun.delete(key);
+      for (const l of entry.listeners) {
+        try {
+          l(proc.state, info);
+        } catch {
+          /* a listener's failure is its own */
+        }
+      }
+    });
+    return e;
+  }
+
+  /** The process object of a saved run, attached (and its monitor connected) when needed. */
+  async open(state: QemuRuntimeState): Promise<QemuProcess> {
+    const e = this.byRun.get(runKey(state));
+    if (e && !e.proc.hasExited) {
+      if (!e.proc.isChild) {
+        const gone = await checkQemuIdentity(state);
+        if (gone) throw new VirtError('OPERATION_FAILED', `domain '${state.name}': QEMU is not running (${gone})`, { origin: 'qemu' });
+      }
+      await e.proc.connectMonitor();
+      return e.proc;
+    }
+    const proc = await QemuProcess.attach(state);
+    this.entry(proc);
+    return proc;
+  }
+
+  /** The monitor of a run for one job; call `release()` when the job is done. */
+  async monitor(state: QemuRuntimeState): Promise<{ qmp: QmpClient; proc: QemuProcess; release: () => Promise<void> }> {
+    const proc = await this.open(state);
+    const qmp = proc.qmp;
+    if (!qmp) throw new VirtError('OPERATION_FAILED', `domain '${state.name}': the QEMU monitor closed`, { origin: 'qemu' });
+    return { qmp, proc, release: () => proc.close() };
+  }
+
+  /** The known process of a run, if any (no monitor, no checks). */
+  known(state: Pick<QemuRuntimeState, 'pid' | 'startTime'>): QemuProcess | undefined {
+    return this.byRun.get(runKey(state))?.proc;
+  }
+
+  /**
+   * Calls `listener` when the run ends. An attached run without a watcher
+   * gets one (pid check every second, not keeping Node alive).
+   */
+  async watch(state: QemuRuntimeState, listener: ExitListener): Promise<void> {
+    let e = this.byRun.get(runKey(state));
+    if (!e) {
+      if (await checkQemuIdentity(state)) return; // already gone: the caller's own check finds it
+      e = this.entry(QemuProcess.detached(state));
+    }
+    e.listeners.add(listener);
+    e.proc.watch();
+  }
+
+  unwatch(listener: ExitListener): void {
+    for (const e of this.byRun.values()) e.listeners.delete(listener);
+  }
+}
+
+export const monitors = new MonitorRegistry();

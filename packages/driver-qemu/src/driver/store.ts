@@ -1,0 +1,223 @@
+import { mkdir, open, readdir, readFile, readlink, rename, stat, symlink, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { formatDomainXml, parseDomainXml, VirtError, writeFileAtomic, type DomainDef, type DomainParserConfig } from '@virtkit/core';
+import { withLock } from './locks.js';
+import { QemuPaths } from './paths.js';
+import type { DomainRecord } from './record.js';
+
+interface CacheEntry {
+  key: string;
+  def: DomainDef;
+}
+
+async function statKey(path: string): Promise<string | undefined> {
+  try {
+    const s = await stat(path);
+    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes a small runtime file atomically without fsync: runtime state lives
+ * on tmpfs (/run, $XDG_RUNTIME_DIR) where fsync buys nothing, and a torn
+ * file cannot happen with rename. Definitions still go through
+ * writeFileAtomic, which syncs.
+ */
+async function writeRuntimeFile(path: string, data: string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(data);
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * The QEMU driver's files: persistent definitions, runtime records and live
+ * XML, autostart marks, the id counter. Parsed definitions are cached by
+ * file identity, so a long-lived process does not re-parse unchanged files
+ * while another process's changes are still seen.
+ */
+export class DomainStore {
+  private readonly defCache = new Map<string, CacheEntry>();
+  private readonly liveCache = new Map<string, CacheEntry>();
+  private dirsMade = false;
+
+  constructor(
+    readonly paths: QemuPaths,
+    private readonly parserConfig: (emulator?: string) => Promise<DomainParserConfig>,
+  ) {}
+
+  async ensureDirs(): Promise<void> {
+    if (this.dirsMade) return;
+    const p = this.paths;
+    await Promise.all([p.configDir, p.runtimeDir, p.lockDir, p.dataDir].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
+    this.dirsMade = true;
+  }
+
+  // ------------------------------------------------------------ names
+
+  /** Names with a definition or a runtime record. */
+  async names(): Promise<{ defined: Set<string>; recorded: Set<string> }> {
+    const list = async (dir: string, ext: string) => {
+      try {
+        return (await readdir(dir)).filter((f) => f.endsWith(ext) && !f.startsWith('.') && !f.endsWith('.job.json')).map((f) => f.slice(0, -ext.length));
+      } catch {
+        return [];
+      }
+    };
+    const [defined, recorded] = await Promise.all([list(this.paths.configDir, '.xml'), list(this.paths.runtimeDir, '.json')]);
+    return { defined: new Set(defined), recorded: new Set(recorded) };
+  }
+
+  // ------------------------------------------------------------ definitions
+
+  private async parseCached(cache: Map<string, CacheEntry>, path: string, inactive: boolean, what: string): Promise<DomainDef | undefined> {
+    const key = await statKey(path);
+    if (key === undefined) {
+      cache.delete(path);
+      return undefined;
+    }
+    const hit = cache.get(path);
+    if (hit && hit.key === key) return structuredClone(hit.def);
+    let xml: string;
+    try {
+      xml = await readFile(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const emulator = /<emulator>([^<]*)<\/emulator>/.exec(xml)?.[1];
+    const config = await this.parserConfig(emulator);
+    let def: DomainDef;
+    try {
+      def = parseDomainXml(xml, { config, inactive, what, skipValidate: true });
+    } catch (err) {
+      throw new VirtError('INTERNAL_ERROR', `cannot read ${what} ${path}: ${(err as Error).message}`, { origin: 'qemu', cause: err });
+    }
+    cache.set(path, { key, def });
+    return structuredClone(def);
+  }
+
+  readDefinition(name: string): Promise<DomainDef | undefined> {
+    return this.parseCached(this.defCache, this.paths.definition(name), true, `the definition of domain '${name}'`);
+  }
+
+  async writeDefinition(def: DomainDef, config: DomainParserConfig): Promise<void> {
+    await this.ensureDirs();
+    const path = this.paths.definition(def.name);
+    await writeFileAtomic(path, formatDomainXml(def, { inactive: true, config }));
+    this.defCache.delete(path);
+  }
+
+  async removeDefinition(name: string): Promise<void> {
+    await unlink(this.paths.definition(name)).catch(() => {});
+    await unlink(this.paths.autostartLink(name)).catch(() => {});
+    this.defCache.delete(this.paths.definition(name));
+  }
+
+  // ------------------------------------------------------------ live XML
+
+  readLive(name: string): Promise<DomainDef | undefined> {
+    return this.parseCached(this.liveCache, this.paths.liveXml(name), false, `the live XML of domain '${name}'`);
+  }
+
+  async writeLive(def: DomainDef, config: DomainParserConfig): Promise<void> {
+    await this.ensureDirs();
+    const path = this.paths.liveXml(def.name);
+    await writeRuntimeFile(path, formatDomainXml(def, { config }));
+    this.liveCache.delete(path);
+  }
+
+  async removeLive(name: string): Promise<void> {
+    await unlink(this.paths.liveXml(name)).catch(() => {});
+    this.liveCache.delete(this.paths.liveXml(name));
+  }
+
+  // ------------------------------------------------------------ records
+
+  async readRecord(name: string): Promise<DomainRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.paths.record(name), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const r = JSON.parse(text) as DomainRecord;
+      return r && r.format === 1 && r.name === name ? r : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async writeRecord(r: DomainRecord): Promise<void> {
+    await this.ensureDirs();
+    await writeRuntimeFile(this.paths.record(r.name), JSON.stringify(r));
+  }
+
+  async removeRecord(name: string): Promise<void> {
+    await unlink(this.paths.record(name)).catch(() => {});
+  }
+
+  // ------------------------------------------------------------ autostart, managed save
+
+  async autostart(name: string): Promise<boolean> {
+    try {
+      await stat(this.paths.autostartLink(name));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async setAutostart(name: string, on: boolean): Promise<void> {
+    const link = this.paths.autostartLink(name);
+    if (!on) {
+      await unlink(link).catch(() => {});
+      return;
+    }
+    await mkdir(this.paths.autostartDir, { recursive: true, mode: 0o700 });
+    const target = this.paths.definition(name);
+    const cur = await readlink(link).catch(() => undefined);
+    if (cur === target) return;
+    await unlink(link).catch(() => {});
+    await symlink(target, link);
+  }
+
+  async autostartNames(): Promise<string[]> {
+    try {
+      return (await readdir(this.paths.autostartDir)).filter((f) => f.endsWith('.xml')).map((f) => f.slice(0, -4));
+    } catch {
+      return [];
+    }
+  }
+
+  async hasManagedSave(name: string): Promise<boolean> {
+    try {
+      return (await stat(this.paths.managedSave(name))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------ ids
+
+  /** The next domain id (libvirt's nextvmid), shared by every process using these folders. */
+  async allocateId(): Promise<number> {
+    await this.ensureDirs();
+    return withLock(`${this.paths.nextIdFile}.lock`, 'the QEMU driver id counter', async () => {
+      const cur = Number((await readFile(this.paths.nextIdFile, 'utf8').catch(() => '1')).trim()) || 1;
+      await writeRuntimeFile(this.paths.nextIdFile, String(cur + 1));
+      return cur;
+    });
+  }
+}
