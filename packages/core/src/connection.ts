@@ -711,6 +711,14 @@ export class DomainHandle {
   openConsole(opts: { device?: string; force?: boolean } = {}): Promise<Duplex> {
     return this.op('virDomainOpenConsole', 'domain.console', false, (d) => this.optional(d, 'openConsole', 'virDomainOpenConsole')(this.uuid, opts));
   }
+  getSchedulerParams(opts: DeviceChangeOptions = {}): Promise<Record<string, number>> {
+    return this.op('virDomainGetSchedulerParameters', undefined, false, (d) => this.optional(d, 'getSchedulerParams', 'virDomainGetSchedulerParameters')(this.uuid, opts));
+  }
+  setSchedulerParams(params: Record<string, number>, opts: DeviceChangeOptions = {}): Promise<void> {
+    need(!!params && typeof params === 'object' && Object.keys(params).length > 0, 'scheduler parameters must be a non-empty object');
+    for (const [k, v] of Object.entries(params)) need(Number.isSafeInteger(v), `scheduler parameter '${k}' must be an integer`);
+    return this.op('virDomainSetSchedulerParameters', undefined, true, (d) => this.optional(d, 'setSchedulerParams', 'virDomainSetSchedulerParameters')(this.uuid, params, opts));
+  }
   getJobInfo(): Promise<DomainJobInfo> {
     return this.op('virDomainGetJobInfo', 'domain.jobs', false, (d) => this.optional(d, 'getJobInfo', 'virDomainGetJobInfo')(this.uuid));
   }

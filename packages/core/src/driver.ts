@@ -250,6 +250,10 @@ export interface DomainDriver {
   openConsole?(uuid: string, opts?: { device?: string; force?: boolean }): Promise<Duplex>;
   xmlToNative?(format: string, xml: string): Promise<string>;
   xmlFromNative?(format: string, config: string): Promise<string>;
+  /** Scheduler parameters (virDomainGetSchedulerParameters): `cpu_shares`, `vcpu_period`, `vcpu_quota`, … */
+  getSchedulerParams?(uuid: string, opts?: DeviceChangeOptions): Promise<Record<string, number>>;
+  /** Changes scheduler parameters (virDomainSetSchedulerParametersFlags); unknown names are INVALID_ARG. */
+  setSchedulerParams?(uuid: string, params: Record<string, number>, opts?: DeviceChangeOptions): Promise<void>;
   getJobInfo?(uuid: string): Promise<DomainJobInfo>;
   abortJob?(uuid: string): Promise<void>;
   migrate?(uuid: string, destUri: string, opts?: DomainMigrateOptions): Promise<void>;

@@ -7,6 +7,7 @@
  * host-side devices and ports are released.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -43,7 +44,7 @@ import { LxcTools, lxcLogErrors, readInitExit, type InitExit } from './host/lxc-
 import { addContainerRoutes, prepareNics, releaseNics } from './host/nics.js';
 import { procStat, sameProcessAlive, waitForExit } from './host/proc.js';
 import { LXC_NATIVE_FORMAT, lxcConfigToDomainXml } from './native/from-native.js';
-import { buildLxcConfig } from './native/to-native.js';
+import { buildLxcConfig, lxcDomainXmlToConfig } from './native/to-native.js';
 import { LxcStore, lxcPathsFor, type LxcRuntimeState, type StopRequest } from './state/store.js';
 
 const ORIGIN = { origin: 'lxc' };
@@ -138,7 +139,8 @@ export class LxcDomainDriver implements DomainDriver {
 
   /** Creates the folders and autostarts what is marked so, once per boot of the runtime folder. */
   async init(opts: { autostart?: boolean } = {}): Promise<void> {
-    await mkdir(this.store.paths.runtimeDir, { recursive: true, mode: 0o700 });
+    // 0711: containers with a user namespace must be able to pass through to their folder.
+    await mkdir(this.store.paths.runtimeDir, { recursive: true, mode: 0o711 });
     if (opts.autostart === false) return;
     const marker = join(this.store.paths.runtimeDir, 'autostarted');
     try {
@@ -314,19 +316,13 @@ export class LxcDomainDriver implements DomainDriver {
   private async releaseResources(state: LxcRuntimeState): Promise<void> {
     await releaseNics(state.nics, this.networksOf).catch(() => {});
     state.nics = [];
-    if (state.cgroup) {
-      const { container, monitor, pivot, relative } = state.cgroup;
-      const dirs = [
-        ...(await cgroupFoldersNamed(container, relative)),
-        ...(await cgroupFoldersNamed(monitor, relative)),
-        ...(await cgroupFoldersNamed(pivot, relative)),
-      ];
+    const dirs = state.cgroup?.folders ?? [];
+    if (dirs.length) {
       // The monitor moves to the pivot as it exits: give it a moment to be gone.
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 40; i++) {
         await removeCgroupFolders(dirs);
-        const { existsSync } = await import('node:fs');
         if (!dirs.some((d) => existsSync(d))) break;
-        await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 25));
       }
     }
     const dir = this.store.containerDir(state.lxcName);
@@ -372,11 +368,15 @@ export class LxcDomainDriver implements DomainDriver {
       throw err('OPERATION_FAILED', `${what}: an LXC container '${lxcName}' is already running in ${this.store.paths.lxcpath} outside virtkit's records; stop it with lxc-stop first`);
     }
     await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await mkdir(dir, { recursive: true, mode: 0o711 });
     const logFile = join(dir, 'lxc.log');
     const consoleLogFile = join(dir, 'console.log');
     const leaf = `vkl.${this.cgroupTag}.${lxcName}`;
-    const cgroup = { container: leaf, monitor: `${leaf}.monitor`, pivot: `${leaf}.pivot`, relative: this.relativeCgroups };
+    const names = { container: leaf, monitor: `${leaf}.monitor`, pivot: `${leaf}.pivot`, relative: this.relativeCgroups };
+    // LXC makes them relative to lxc-start's cgroup, which is ours: record where, for whoever cleans up.
+    const folders: string[] = [];
+    for (const n of [names.container, names.monitor, names.pivot]) folders.push(...(await cgroupFoldersNamed(n, names.relative)));
+    const cgroup = { ...names, folders };
     const state: LxcRuntimeState = {
       version: 1, name: def.name, uuid: def.uuid, lxcName, phase: 'running', reason: 'booted', persistent: opts.persistent, nics: [], cgroup, logFile,
       consoleLogFile, seq: opts.seq ?? 0,
@@ -387,7 +387,7 @@ export class LxcDomainDriver implements DomainDriver {
       const plan = await prepareNics(def, { owner: { name: def.name, uuid: def.uuid }, networks: this.networksOf, what });
       state.nics = plan.records;
       const layout = await cgroupLayout();
-      const config = buildLxcConfig(def, { layout, nicLines: plan.lines, sharePaths, consoleLogFile, cgroupDirs: cgroup, checkSources: true });
+      const config = buildLxcConfig(def, { layout, nicLines: plan.lines, sharePaths, consoleLogFile, cgroupDirs: names, checkSources: true });
       await writeFile(join(dir, 'config'), config.text, { mode: 0o600 });
       await writeFile(logFile, '', { mode: 0o600 });
       try {
@@ -900,10 +900,7 @@ export class LxcDomainDriver implements DomainDriver {
 
   async xmlToNative(format: string, xml: string): Promise<string> {
     if (format !== LXC_NATIVE_FORMAT) throw err('INVALID_ARG', `unsupported config type '${format}' (the LXC driver writes '${LXC_NATIVE_FORMAT}')`);
-    const def = parseLxcDomain(xml);
-    const cfg = buildLxcConfig(def, { layout: await cgroupLayout() });
-    const initLine = cfg.text.includes('\nlxc.init.cmd = ') ? '' : `# init command (give it to lxc-start after --): ${JSON.stringify(cfg.argv)}\n`;
-    return cfg.text + initLine;
+    return lxcDomainXmlToConfig(xml);
   }
 
   // ------------------------------------------------------------ watching

@@ -19,7 +19,7 @@ import { hostUuid, lxcCapabilitiesXml, lxcFreeMemoryBytes, lxcNodeInfo, lxcVersi
 
 export * from './domain-xml.js';
 export * from './native/from-native.js';
-export { buildLxcConfig, containerHostname, rootfsDir, type LxcConfig, type LxcConfigOptions } from './native/to-native.js';
+export { buildLxcConfig, containerHostname, lxcDomainXmlToConfig, rootfsDir, type LxcConfig, type LxcConfigOptions } from './native/to-native.js';
 export { readLxcConf, type LxcConfEntry } from './native/lxc-conf.js';
 export { LxcDomainDriver, lxcNameFor, type LxcDriverOptions } from './driver.js';
 export { lxcPathsFor, LxcStore, type LxcPaths, type LxcRuntimeState } from './state/store.js';

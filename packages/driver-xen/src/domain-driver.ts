@@ -78,6 +78,7 @@ export class XenDomainDriver implements DomainDriver {
   private readonly serial = new Serial();
   private seen: Map<string, Seen> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(opts: XenDomainDriverOptions) {
     this.xl = opts.xl;
@@ -87,15 +88,18 @@ export class XenDomainDriver implements DomainDriver {
     const pollMs = opts.pollMs ?? 1000;
     if (pollMs > 0) {
       this.timer = setInterval(() => {
-        if (this.events.listenerCount() > 0) void this.serial.run(() => this.watch()).catch(() => {});
+        if (this.events.listenerCount() > 0) void this.serial.run(() => (this.closed ? Promise.resolve() : this.watch())).catch(() => {});
       }, pollMs);
       this.timer.unref();
     }
   }
 
-  close(): void {
+  /** Stops the watcher and waits for a poll in flight, so no xl runs after the connection closed. */
+  async close(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.serial.run(async () => {});
   }
 
   // ------------------------------------------------------------ state

@@ -75,7 +75,8 @@ export async function probeXenHost(uri: string, xl: XlLocation | undefined, runn
     return info;
   } catch (err) {
     if (err instanceof VirtError && err.code === 'NO_CONNECT') throw err;
-    return fail(`no running Xen hypervisor answers: ${(err as Error).message}`, err);
+    const full = err instanceof VirtError && err.cause instanceof Error ? err.cause.message.split('\n').map((l) => l.trim()).filter(Boolean).join('; ') : (err as Error).message;
+    return fail(`no running Xen hypervisor answers '${xl.path} info' (${full})`, err);
   }
 }
 

@@ -91,9 +91,7 @@ export function createXenDriverFactory(options: XenDriverOptions = {}): Hypervis
       getNodeInfo: async () => xenNodeInfo(await refresh()),
       getFreeMemory: async () => Number((await refresh()).get('free_memory') ?? '0') * 1024 * 1024,
       domains,
-      close: async () => {
-        domains.close();
-      },
+      close: () => domains.close(),
     };
   };
 }

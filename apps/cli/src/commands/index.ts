@@ -4,7 +4,9 @@ import { domainCommands } from './domain.js';
 import { eventCommands } from './event.js';
 import { hostCommands } from './host.js';
 import { ifaceCommands } from './iface.js';
+import { nativeCommands } from './native.js';
 import { networkCommands } from './network.js';
+import { schedCommands } from './sched.js';
 import { makeShellCommands } from './shell.js';
 import { storageCommands } from './storage.js';
 import { xmlCommands } from './xml.js';
@@ -14,6 +16,8 @@ export const COMMANDS: CommandDef[] = [
   ...domainCommands,
   ...deviceCommands,
   ...xmlCommands,
+  ...nativeCommands,
+  ...schedCommands,
   ...eventCommands,
   ...hostCommands,
   ...ifaceCommands,

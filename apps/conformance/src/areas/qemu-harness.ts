@@ -58,6 +58,9 @@ export function harnessConfig(ctx: CaseContext): QemuDriverConfig {
   cfg.channelTargetDir = '/tmp/channel';
   cfg.nvramDir = '/var/lib/libvirt/qemu/nvram';
   cfg.memoryBackingDir = '/var/lib/libvirt/qemu/ram';
+  // testutilsqemu.c puts a comma in these to exercise escaping.
+  cfg.nbdTLSx509certdir = '/etc/pki/libvirt-nbd/dummy,path';
+  cfg.vxhsTLSx509certdir = '/etc/pki/libvirt-vxhs/dummy,path';
   const env: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(a)) {
     if (k.startsWith('env.')) env[k.slice(4)] = v;

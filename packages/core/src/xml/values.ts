@@ -132,9 +132,14 @@ export function isUuid(value: string): boolean {
   }
 }
 
+/** A source of random bytes (tests substitute a fixed sequence). */
+export type RandomBytesSource = (n: number) => Uint8Array;
+
+const defaultRandom: RandomBytesSource = (n) => randomBytes(n);
+
 /** A random (version 4) UUID. */
-export function generateUuid(): string {
-  const b = randomBytes(16);
+export function generateUuid(random: RandomBytesSource = defaultRandom): string {
+  const b = Buffer.from(random(16));
   b[6] = (b[6]! & 0x0f) | 0x40;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const h = b.toString('hex');
@@ -157,9 +162,9 @@ export function isMulticastMac(mac: string): boolean {
 }
 
 /** A random MAC under a prefix (QEMU's 52:54:00 unless told otherwise). */
-export function generateMac(prefix = '52:54:00'): string {
+export function generateMac(prefix = '52:54:00', random: RandomBytesSource = defaultRandom): string {
   const p = prefix.split(':');
-  const rnd = randomBytes(6 - p.length);
+  const rnd = random(6 - p.length);
   return [...p, ...Array.from(rnd, (x) => x.toString(16).padStart(2, '0'))].join(':');
 }
 

@@ -5,7 +5,7 @@
  * CPU and memory use, and changing the memory limit and CPU weight of a
  * running container.
  */
-import { readFile, rmdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VirtError } from '@virtkit/core';
 
@@ -243,7 +243,14 @@ export async function cgroupFoldersNamed(name: string, relativeToSelf: boolean):
   return dirs;
 }
 
-/** Removes empty cgroup folders (what LXC leaves: the monitor's pivot); busy or missing ones are skipped. */
+/** Removes a cgroup folder and its (empty) sub-cgroups, deepest first; busy or missing ones stay. */
+async function removeCgroupTree(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) if (e.isDirectory()) await removeCgroupTree(join(dir, e.name));
+  await rmdir(dir).catch(() => {});
+}
+
+/** Removes cgroup folders LXC leaves behind (the monitor's pivot and its lxc.pivot child). */
 export async function removeCgroupFolders(dirs: string[]): Promise<void> {
-  for (const d of dirs) await rmdir(d).catch(() => {});
+  for (const d of dirs) await removeCgroupTree(d);
 }

@@ -13,16 +13,50 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * LXC relays the console through ptys of its own, each adding a CR before
+ * LF: runs of CRs before an LF become one again (a lone CR, as progress
+ * output uses, is kept). Stateful across chunks.
+ */
+export class CrRunFilter {
+  private pendingCr = 0;
+
+  push(chunk: Buffer): Buffer {
+    const out: number[] = [];
+    for (const byte of chunk) {
+      if (byte === 0x0d) {
+        this.pendingCr++;
+        continue;
+      }
+      if (this.pendingCr) {
+        if (byte === 0x0a) out.push(0x0d);
+        else for (let i = 0; i < this.pendingCr; i++) out.push(0x0d);
+        this.pendingCr = 0;
+      }
+      out.push(byte);
+    }
+    return Buffer.from(out);
+  }
+
+  flush(): Buffer {
+    const b = Buffer.alloc(this.pendingCr, 0x0d);
+    this.pendingCr = 0;
+    return b;
+  }
+}
+
 /** Opens the console of tty `tty` (0 = /dev/console) of a running container. */
 export function openContainerConsole(consoleArgv: string[], what: string): Promise<Duplex> {
   return new Promise((resolve, reject) => {
-    const command = consoleArgv.map(shellQuote).join(' ');
+    // script's own pty must pass bytes through untouched (no echo, no CR/LF rewriting).
+    const command = `stty raw -echo 2>/dev/null; exec ${consoleArgv.map(shellQuote).join(' ')}`;
     const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...toolEnv(), SHELL: '/bin/sh', TERM: process.env.TERM || 'xterm' },
     });
     let settled = false;
     let banner = '';
+    const crs = new CrRunFilter();
     let seenBanner = false;
     const errText: string[] = [];
     child.stderr.on('data', (b: Buffer) => errText.push(b.toString()));
@@ -61,7 +95,8 @@ export function openContainerConsole(consoleArgv: string[], what: string): Promi
         if (!rest) return;
         chunk = Buffer.from(rest, 'latin1');
       }
-      if (!stream.push(chunk)) child.stdout.pause();
+      const filtered = crs.push(chunk);
+      if (filtered.length && !stream.push(filtered)) child.stdout.pause();
     });
     child.on('error', (err) => {
       if (!settled) {
@@ -76,6 +111,8 @@ export function openContainerConsole(consoleArgv: string[], what: string): Promi
         reject(new VirtError('OPERATION_FAILED', `${what}: cannot attach to the console: ${why}`, { origin: 'lxc' }));
         return;
       }
+      const rest = crs.flush();
+      if (rest.length) stream.push(rest);
       stream.push(null);
       stream.destroy();
     });

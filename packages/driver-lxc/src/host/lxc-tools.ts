@@ -38,12 +38,8 @@ export class LxcTools {
   }
 
   /** `lxc-stop -k`: SIGKILL to init, waits for the container to stop. */
-  async kill(name: string, timeoutSec = 30): Promise<CommandResult> {
-    return runCommand([...this.base('lxc-stop', name), '-k', '-t', String(timeoutSec)], {
-      what: `stop container '${name}'`,
-      allowFailure: true,
-      timeoutMs: (timeoutSec + 10) * 1000,
-    });
+  async kill(name: string): Promise<CommandResult> {
+    return runCommand([...this.base('lxc-stop', name), '-k'], { what: `stop container '${name}'`, allowFailure: true, timeoutMs: 60_000 });
   }
 
   async freeze(name: string): Promise<void> {
@@ -105,12 +101,12 @@ export async function readInitExit(logFile: string): Promise<InitExit> {
   }
 }
 
-/** The last error lines of an LXC log, for a start failure's message. */
-export async function lxcLogErrors(logFile: string, max = 4): Promise<string> {
+/** The first error lines of an LXC log (the cause; later ones are consequences), for a start failure's message. */
+export async function lxcLogErrors(logFile: string, max = 2): Promise<string> {
   try {
     const lines = (await readFile(logFile, 'utf8')).split('\n').filter((l) => / ERROR /.test(l));
     return lines
-      .slice(-max)
+      .slice(0, max)
       .map((l) => l.replace(/^.*? ERROR\s+\S+ - /, '').trim())
       .join('; ');
   } catch {

@@ -49,6 +49,14 @@ function defaultPrefix(ip: IpDef): number {
   return (ip.family ?? (ip.address.includes(':') ? 'ipv6' : 'ipv4')) === 'ipv6' ? 64 : 24;
 }
 
+/** The broadcast address of an IPv4 address's subnet. */
+export function ipv4Broadcast(address: string, prefix: number): string {
+  const n = address.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
+  const host = prefix >= 32 ? 0 : 0xffffffff >>> prefix;
+  const b = (n | host) >>> 0;
+  return [24, 16, 8, 0].map((s) => (b >>> s) & 255).join('.');
+}
+
 function isDefaultRoute(r: RouteDef): boolean {
   const any = r.address === '0.0.0.0' || r.address === '::';
   const noPrefix = (r.prefix === undefined || r.prefix === 0) && (r.netmask === undefined || r.netmask === '0.0.0.0');
@@ -59,7 +67,10 @@ function isDefaultRoute(r: RouteDef): boolean {
 function ipLines(key: string, ips: IpDef[] | undefined, routes: RouteDef[] | undefined, lines: Array<[string, string]>): RouteDef[] {
   for (const ip of ips ?? []) {
     const fam = ip.family ?? (ip.address.includes(':') ? 'ipv6' : 'ipv4');
-    lines.push([`${key}.${fam}.address`, `${ip.address}/${defaultPrefix(ip)}`]);
+    const prefix = defaultPrefix(ip);
+    // LXC derives a wrong broadcast address by itself: give it.
+    const bcast = fam === 'ipv4' ? ` ${ipv4Broadcast(ip.address, prefix)}` : '';
+    lines.push([`${key}.${fam}.address`, `${ip.address}/${prefix}${bcast}`]);
   }
   const extra: RouteDef[] = [];
   const gw = new Set<string>();

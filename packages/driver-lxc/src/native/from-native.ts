@@ -283,8 +283,14 @@ const CAPS = [
   'sys_rawio', 'sys_resource', 'sys_time', 'sys_tty_config', 'syslog', 'wake_alarm',
 ];
 
-/** Builds the domain XML libvirt's converter would produce, before its post-parse. */
-function buildDomainXml(entries: readonly LxcConfEntry[]): string {
+type IdmapTriple = [start: number, target: number, count: number];
+
+/**
+ * Builds the domain XML libvirt's converter would produce, before its
+ * post-parse. The idmap comes back separately: libvirt sets it without
+ * the XML parser's checks (it reads `u A B N` as target A, start B).
+ */
+function buildDomainXml(entries: readonly LxcConfEntry[]): { xml: string; idmap?: { uid: IdmapTriple[]; gid: IdmapTriple[] } } {
   const name = firstValueOf(entries, 'lxc.uts.name', 'lxc.utsname');
   if (name === undefined) fail('CONFIG_UNSUPPORTED', 'missing lxc.uts.name (or lxc.utsname): the container has no name');
   const rootfs = firstValueOf(entries, 'lxc.rootfs.path', 'lxc.rootfs');
@@ -313,14 +319,14 @@ function buildDomainXml(entries: readonly LxcConfEntry[]): string {
     ttys = Math.max(0, Number(ttyValue));
   }
 
-  const uids: Array<[number, number, number]> = [];
-  const gids: Array<[number, number, number]> = [];
+  const uids: IdmapTriple[] = [];
+  const gids: IdmapTriple[] = [];
   for (const { key, value } of entries) {
     if (key !== 'lxc.idmap' && key !== 'lxc.id_map') continue;
     // sscanf("%c %lu %lu %lu"): type, target, start, count.
     const m = /^(.)\s*\+?([0-9]+)\s+\+?([0-9]+)\s+\+?([0-9]+)/.exec(value);
     if (!m) fail('CONF_SYNTAX', `invalid ${key}: '${value}'`);
-    const entry: [number, number, number] = [Number(m[3]), Number(m[2]), Number(m[4])];
+    const entry: IdmapTriple = [Number(m[3]), Number(m[2]), Number(m[4])];
     if (m[1] === 'u') uids.push(entry);
     else if (m[1] === 'g') gids.push(entry);
     else fail('CONF_SYNTAX', `invalid ${key}: '${value}' (expecting 'u' or 'g')`);
@@ -391,12 +397,6 @@ function buildDomainXml(entries: readonly LxcConfEntry[]): string {
   }
   if (mems !== undefined) w.open('numatune').empty('memory', [['mode', 'strict'], ['nodeset', mems]]).close('numatune');
   w.open('os').text('type', 'exe', [['arch', arch]]).text('init', '/sbin/init').close('os');
-  if (uids.length || gids.length) {
-    w.open('idmap');
-    for (const [start, target, count] of uids) w.empty('uid', [['start', start], ['target', target], ['count', count]]);
-    for (const [start, target, count] of gids) w.empty('gid', [['start', start], ['target', target], ['count', count]]);
-    w.close('idmap');
-  }
   w.open('features');
   // No network entry at all: LXC gives the container only a loopback device.
   if (nets.length === 0) w.empty('privnet');
@@ -421,7 +421,7 @@ function buildDomainXml(entries: readonly LxcConfEntry[]): string {
   for (let i = 0; i < ttys; i++) w.open('console', [['type', 'pty']]).empty('target', [['type', 'lxc'], ['port', i]]).close('console');
   w.close('devices');
   w.close('domain');
-  return w.toString();
+  return { xml: w.toString(), ...(uids.length || gids.length ? { idmap: { uid: uids, gid: gids } } : {}) };
 }
 
 export interface FromNativeOptions {
@@ -433,8 +433,13 @@ export interface FromNativeOptions {
 export function lxcConfigToDomainDef(config: string, opts: FromNativeOptions = {}): DomainDef {
   if (typeof config !== 'string') fail('INVALID_ARG', 'the native config must be a string');
   const entries = readLxcConf(config);
-  const xml = buildDomainXml(entries);
-  return parseLxcDomain(xml, { config: opts.config ?? LXC_PARSER_CONFIG, what: 'domain XML converted from the LXC config' });
+  const { xml, idmap } = buildDomainXml(entries);
+  const def = parseLxcDomain(xml, { config: opts.config ?? LXC_PARSER_CONFIG, what: 'domain XML converted from the LXC config' });
+  if (idmap) {
+    const conv = ([start, target, count]: IdmapTriple) => ({ start, target, count });
+    def.idmap = { uid: idmap.uid.map(conv), gid: idmap.gid.map(conv) };
+  }
+  return def;
 }
 
 /** Converts LXC config text to domain XML (`virsh domxml-from-native lxc-tools FILE`). */

@@ -11,7 +11,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIdList, VirtError, type DomainDef } from '@virtkit/core';
 import { controllerVersion, sharesToWeight, type CgroupLayout } from '../host/cgroups.js';
-import { lxcShares, type LxcShareKind } from '../domain-xml.js';
+import { lxcShares, parseLxcDomain, type LxcShareKind } from '../domain-xml.js';
+import { cgroupLayout } from '../host/cgroups.js';
 
 export interface LxcConfigOptions {
   /** This host's cgroup layout (decides lxc.cgroup.* vs lxc.cgroup2.* keys). */
@@ -307,4 +308,16 @@ export function buildLxcConfig(def: DomainDef, opts: LxcConfigOptions): LxcConfi
 
   const text = `# Written by virtkit for domain '${def.name.replace(/[\n\r]/g, ' ')}' (${def.uuid}); changes are overwritten at start.\n${lines.map(([k, v]) => `${k} = ${v}`).join('\n')}\n`;
   return { text, argv };
+}
+
+/**
+ * `domxml-to-native lxc-tools`: the LXC config a standalone LXC would use
+ * for a definition on this host (NICs as LXC veth devices; the init
+ * command as a comment when it has arguments LXC's lxc.init.cmd cannot hold).
+ */
+export async function lxcDomainXmlToConfig(xml: string): Promise<string> {
+  const def = parseLxcDomain(xml);
+  const cfg = buildLxcConfig(def, { layout: await cgroupLayout() });
+  const initLine = cfg.text.includes('\nlxc.init.cmd = ') ? '' : `# init command (give it to lxc-start after --): ${JSON.stringify(cfg.argv)}\n`;
+  return cfg.text + initLine;
 }

@@ -57,8 +57,8 @@ export interface LxcRuntimeState {
   /** The live definition while running. */
   liveXml?: string;
   nics: NicRecord[];
-  /** cgroup folder names given to LXC, and whether relative to the starter's cgroup. */
-  cgroup?: { container: string; monitor: string; pivot: string; relative: boolean };
+  /** cgroup folder names given to LXC, whether relative to the starter's cgroup, and the folders they became. */
+  cgroup?: { container: string; monitor: string; pivot: string; relative: boolean; folders?: string[] };
   logFile?: string;
   consoleLogFile?: string;
   stopRequest?: { kind: StopRequest; at: number };

@@ -45,10 +45,14 @@ export interface QemuCommandOptions {
   secretIv?: () => Uint8Array;
   /** Epoch seconds used for clock offsets (a frozen clock in tests). */
   now?: () => number;
+  /** Seconds east of UTC of the host's local time (for `<clock basis='localtime'>`); from the process's timezone when absent. */
+  localUtcOffset?: () => number;
   /** Descriptors passed in for `<source fdgroup>` disks. */
   fdGroups?: Record<string, number[]>;
   /** Storage pools by name, for `<disk type='volume'>`. */
   lookupPool?: (name: string) => StoragePoolDef | undefined;
+  /** A volume of a pool: its type (virStorageVolType) and path. */
+  lookupVolume?: (pool: string, volume: string) => { type: 'file' | 'block' | 'dir' | 'network' | 'netdir' | 'ploop'; path: string } | undefined;
   /** Display ports to give auto-port graphics; absent means libvirt's placeholders (5900, 5901/5902, websocket 5700). */
   allocatePort?: (kind: 'display' | 'websocket') => number;
   /** Host is in FIPS mode (-enable-fips). */
@@ -59,4 +63,10 @@ export interface QemuCommandOptions {
   hostNumaNodes?: number[];
   /** TPM versions the host's swtpm supports. */
   swtpmVersions?: string[];
+  /** The driver's environment QEMU inherits (PATH, USER, LOGNAME); the process's own when absent. */
+  env?: { PATH?: string; USER?: string; LOGNAME?: string };
+  /** Whether a host block device is an optical drive (host_cdrom); probed through sysfs when absent. */
+  isCdrom?: (path: string) => boolean;
+  /** Path of the swtpm control socket (default under the driver's state dir). */
+  swtpmSocketPath?: string;
 }

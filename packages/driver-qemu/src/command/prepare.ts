@@ -9,8 +9,12 @@ import {
 } from '@virtkit/core';
 import { assignQemuAddresses } from '../defaults/addresses.js';
 import { assignDeviceAliases } from './alias.js';
+import { isCdromDevice } from './host-probe.js';
 import type { BuildState, SourcePriv } from './state.js';
 
+function internal(msg: string): VirtError {
+  return new VirtError('INTERNAL_ERROR', msg, { origin: 'qemu' });
+}
 function unsupported(msg: string): VirtError {
   return new VirtError('CONFIG_UNSUPPORTED', msg, { origin: 'qemu' });
 }
@@ -149,35 +153,59 @@ export function isEmptySource(src: StorageSource): boolean {
   return !src.path && !src.fdgroup;
 }
 
-/** Disks of type 'volume' take the pool's source (iSCSI pools in direct mode become iSCSI network disks). */
+/**
+ * virDomainDiskTranslateSourcePool: a `<disk type='volume'>` takes the
+ * volume's path and type from the storage driver; iSCSI pools in direct
+ * mode become iSCSI network disks.
+ */
 function translateVolume(state: BuildState, disk: DiskDef): void {
   const src = disk.src;
   if (src.type !== 'volume' || !src.pool || !src.volume) return;
+  const what = `disk '${disk.dst}'`;
   const pool = state.opts.lookupPool?.(src.pool);
-  if (!pool) throw new VirtError('NO_STORAGE_POOL', `storage pool '${src.pool}' not found`, { origin: 'qemu' });
-  const p = pool as unknown as { type: string; source?: { hosts?: Array<{ name: string; port?: number }>; devices?: Array<{ path: string }>; name?: string }; target?: { path?: string } };
-  switch (p.type) {
-    case 'iscsi': {
-      if (src.volumeMode === 'direct') {
-        const m = /^unit:\d+:\d+:(\d+)$/.exec(src.volume);
-        src.type = 'network';
-        src.protocol = 'iscsi';
-        src.path = `${p.source?.devices?.[0]?.path ?? ''}/${m ? m[1] : src.volume}`;
-        src.hosts = (p.source?.hosts ?? []).map((h) => ({ name: h.name, port: h.port ?? 3260 }));
-      } else {
-        src.type = 'block';
-        src.path = `${p.target?.path ?? '/dev/disk/by-path'}/${src.volume}`;
-      }
+  if (!pool) throw new VirtError('NO_STORAGE_POOL', `${what}: storage pool '${src.pool}' not found`, { origin: 'qemu' });
+  const vol = state.opts.lookupVolume?.(src.pool, src.volume);
+  if (!vol) throw new VirtError('NO_STORAGE_VOL', `${what}: storage volume '${src.volume}' not found in pool '${src.pool}'`, { origin: 'qemu' });
+  if (src.volumeMode && pool.type !== 'iscsi') {
+    throw unsupported(`${what}: disk source mode is only valid when storage pool is of iscsi type`);
+  }
+  delete src.hosts;
+  delete src.auth;
+  switch (pool.type) {
+    case 'dir': case 'fs': case 'netfs': case 'logical': case 'disk': case 'scsi': case 'zfs': case 'vstorage': {
+      if (src.startupPolicy && vol.type !== 'file') throw unsupported(`${what}: 'startupPolicy' is only valid for 'file' type volume`);
+      if (vol.type === 'file' || vol.type === 'ploop') src.type = 'file';
+      else if (vol.type === 'dir') src.type = 'dir';
+      else if (vol.type === 'block') src.type = 'block';
+      else throw unsupported(`${what}: unexpected storage volume type '${vol.type}' for storage pool type '${pool.type}'`);
+      src.path = vol.path;
       break;
     }
-    case 'disk':
-    case 'logical':
-      src.type = 'block';
-      src.path = `/some/${p.type === 'disk' ? 'blockdev' : 'blockdev'}/device/${src.volume}`;
+    case 'iscsi': {
+      if (src.startupPolicy) throw unsupported(`${what}: 'startupPolicy' is only valid for 'file' type volume`);
+      if (src.volumeMode !== 'direct') {
+        src.volumeMode = 'host';
+        src.type = 'block';
+        src.path = vol.path;
+        break;
+      }
+      src.type = 'network';
+      src.protocol = 'iscsi';
+      const pauth = pool.source.auth;
+      if (pauth) {
+        src.auth = { username: pauth.username, secret: { type: pauth.secretType ?? 'iscsi', ...pauth.secret } };
+        if (pauth.type) src.auth.authType = pauth.type;
+      }
+      const host = pool.source.hosts[0];
+      if (!host) throw internal(`${what}: iSCSI storage pool '${pool.name}' has no host`);
+      const tokens = src.volume.split(':');
+      if (tokens.length !== 4) throw unsupported(`${what}: unexpected iscsi volume name '${src.volume}'`);
+      src.hosts = [{ name: host.name, port: host.port || 3260, transport: 'tcp' }];
+      src.path = `${pool.source.devices[0]?.path ?? ''}/${tokens[3]}`;
       break;
+    }
     default:
-      src.type = 'file';
-      src.path = `${p.target?.path ?? ''}/${src.volume}`;
+      throw unsupported(`${what}: using '${pool.type}' pools for backing 'volume' disks isn't yet supported`);
   }
   if (!src.format) src.format = 'raw';
 }
@@ -218,7 +246,9 @@ function prepareSource(state: BuildState, disk: DiskDef | undefined, src: Storag
     if (cache) priv.cachemode = cache;
     if (disk.driver.discard) priv.discard = disk.driver.discard;
     if (disk.device === 'floppy') priv.floppyimg = true;
-    if (top && disk.device === 'cdrom' && src.type === 'block') priv.hostcdrom = true;
+    if (top && disk.device === 'cdrom' && src.type === 'block' && src.format === 'raw' && src.path) {
+      if ((state.opts.isCdrom ?? isCdromDevice)(src.path)) priv.hostcdrom = true;
+    }
   }
   state.src.set(src, priv);
   // Secrets: LUKS keys of the format layer, then credentials of the protocol layer.
@@ -334,9 +364,6 @@ export function prepareDomain(state: BuildState): PreparedDomain {
   prepareChardevs(state);
   if (def.devices.vsock && def.devices.vsock.autoCid !== false && !def.devices.vsock.cid) {
     def.devices.vsock.cid = state.opts.vsockAutoCid ?? 3;
-  }
-  if (def.clock.offset === 'variable' && def.clock.basis === 'localtime') {
-    throw unsupported('clock basis localtime needs the host timezone');
   }
   return { bootIndex };
 }

@@ -104,7 +104,7 @@ function networkProps(state: BuildState, src: StorageSource, priv: SourcePriv): 
       const [volume, ...rest] = (src.path ?? '').replace(/^\//, '').split('/');
       const o = props([
         ['volume', volume ?? ''], ['path', rest.join('/')],
-        ['server', (src.hosts ?? []).map((h) => (h.transport === 'unix' ? { type: 'unix', path: h.socket ?? '' } : { type: 'inet', host: h.name ?? '', port: String(hostPort(src, h)) }))],
+        ['server', (src.hosts ?? []).map((h): JsonObject => (h.transport === 'unix' ? { type: 'unix', path: h.socket ?? '' } : { type: 'inet', host: h.name ?? '', port: String(hostPort(src, h)) }))],
       ]);
       if (priv.debugLevel !== undefined) o.debug = priv.debugLevel;
       return { driver: 'gluster', props: o };
@@ -144,7 +144,7 @@ function networkProps(state: BuildState, src: StorageSource, priv: SourcePriv): 
     case 'nbd': {
       const h = src.hosts?.[0];
       if (!h || src.hosts!.length !== 1) throw internal('nbd protocol accepts only one host');
-      const server = h.transport === 'unix' ? { type: 'unix', path: h.socket ?? '' } : { type: 'inet', host: h.name ?? '', port: String(hostPort(src, h)) };
+      const server: JsonObject = h.transport === 'unix' ? { type: 'unix', path: h.socket ?? '' } : { type: 'inet', host: h.name ?? '', port: String(hostPort(src, h)) };
       return {
         driver: 'nbd',
         props: props([['server', server], ['export', src.path], ['tls-creds', priv.tlsAlias], ['tls-hostname', priv.tlsAlias ? src.tlsHostname : undefined], ['reconnect-delay', nz(src.reconnect?.delay)]]),
@@ -319,7 +319,7 @@ function addObject(cmd: QemuCommand, o: JsonValue): void {
   cmd.arg('-object', toJson(o));
 }
 
-/** Emits the -add-fd, -object and -blockdev options of one image (storage, slice, format). */
+/** Emits the -object and -blockdev options of one image (storage, slice, format). */
 export function emitSourceBlockdevs(cmd: QemuCommand, state: BuildState, src: StorageSource, backing: StorageSource | null | undefined): void {
   const priv = state.srcPriv(src);
   if (!priv) throw internal('storage source was not prepared');
@@ -327,7 +327,6 @@ export function emitSourceBlockdevs(cmd: QemuCommand, state: BuildState, src: St
   const format = formatProps(src, priv, backing, backingPriv);
   const storage = backendProps(state, src, priv);
   for (const o of sourceDependencies(priv)) addObject(cmd, o);
-  if (priv.fdpass) for (const f of priv.fdpass.fds) cmd.arg('-add-fd', `set=${priv.fdpass.set},fd=${f.fd},opaque=${f.opaque}`);
   cmd.arg('-blockdev', toJson(storage));
   if (priv.sliceNode) cmd.arg('-blockdev', toJson(sliceProps(src, priv)));
   cmd.arg('-blockdev', toJson(format));
@@ -340,6 +339,11 @@ export function emitChainBlockdevs(cmd: QemuCommand, state: BuildState, top: Sto
   while (n) {
     list.push({ src: n, backing: n.backingStore });
     n = n.backingStore;
+  }
+  // Descriptors of the whole chain go first, top image first.
+  for (const { src } of list) {
+    const fdpass = state.srcPriv(src)?.fdpass;
+    if (fdpass) for (const f of fdpass.fds) cmd.arg('-add-fd', `set=${fdpass.set},fd=${f.fd},opaque=${f.opaque}`);
   }
   for (let i = list.length - 1; i >= 0; i--) emitSourceBlockdevs(cmd, state, list[i]!.src, list[i]!.backing);
 }

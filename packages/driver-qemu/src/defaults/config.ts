@@ -17,6 +17,8 @@ export interface HugetlbfsMount {
 export interface QemuDriverConfig {
   /** Per-domain state lives in `${libDir}/domain-${id}-${shortName}`. */
   libDir: string;
+  /** Runtime state (sockets of helper daemons such as passt and swtpm). */
+  stateDir: string;
   /** Sockets of virtio channels without a path: `${channelTargetDir}/domain-…/name`. */
   channelTargetDir: string;
   nvramDir: string;
@@ -71,6 +73,7 @@ export function defaultQemuDriverConfig(overrides: Partial<QemuDriverConfig> = {
   const libDir = overrides.libDir ?? '/var/lib/libvirt/qemu';
   return {
     libDir,
+    stateDir: '/run/libvirt/qemu',
     channelTargetDir: `${libDir}/channel/target`,
     nvramDir: `${libDir}/nvram`,
     memoryBackingDir: `${libDir}/ram`,

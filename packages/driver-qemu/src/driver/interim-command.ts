@@ -36,7 +36,7 @@ export function diskBlockdevs(disk: DiskDef, index: number): Json[] {
   const driver = disk.src.type === 'block' ? (disk.device === 'cdrom' ? 'host_cdrom' : 'host_device') : 'file';
   const ro = !!disk.readonly || disk.device === 'cdrom';
   const storage: Json = { driver, filename: path, 'node-name': names.storage, 'auto-read-only': true, discard: 'unmap' };
-  const format: Json = { 'node-name': names.format, 'read-only': ro, driver: disk.driver.type ?? disk.src.format ?? 'raw', file: names.storage };
+  const format: Json = { 'node-name': names.format, 'read-only': ro, driver: disk.src.format ?? 'raw', file: names.storage };
   return [storage, format];
 }
 
@@ -45,7 +45,7 @@ export function diskDevice(disk: DiskDef, formatNode: string | undefined): Json 
   const id = disk.info.alias ?? `${disk.bus ?? 'virtio'}-disk${diskNameToIndex(disk.dst)}`;
   switch (disk.bus) {
     case 'virtio':
-      return { driver: 'virtio-blk-pci', ...pciAddrProps(disk.info.address as PciAddress), ...(formatNode ? { drive: formatNode } : {}), id, ...(disk.info.bootIndex ? { bootindex: disk.info.bootIndex } : {}) };
+      return { driver: 'virtio-blk-pci', ...pciAddrProps(disk.info.address as PciAddress), ...(formatNode ? { drive: formatNode } : {}), id, ...(disk.info.bootOrder ? { bootindex: disk.info.bootOrder } : {}) };
     case 'scsi': {
       const a = disk.info.address;
       const addr = a?.type === 'drive' ? a : { controller: 0, bus: 0, target: 0, unit: 0 };
@@ -98,7 +98,7 @@ export function interimCommandLine(def: DomainDef, opts: InterimCommandOptions):
   a.push('-name', `guest=${def.name},debug-threads=on`, '-S');
   a.push('-machine', `${def.os.machine ?? 'pc'},usb=off,dump-guest-core=off`, '-accel', opts.accel);
   const cpuMode = def.cpu?.mode;
-  a.push('-cpu', cpuMode === 'host-passthrough' || cpuMode === 'host-model' ? (opts.accel === 'kvm' ? 'host' : 'max') : def.cpu?.model?.name ?? 'qemu64');
+  a.push('-cpu', cpuMode === 'host-passthrough' || cpuMode === 'host-model' ? (opts.accel === 'kvm' ? 'host' : 'max') : def.cpu?.model ?? 'qemu64');
   const memMiB = Math.floor(def.memory.total / 1024) - def.devices.memories.reduce((s, m) => s + Math.floor(m.size / 1024), 0);
   a.push('-m', def.memory.max && def.memory.slots ? `size=${memMiB * 1024}k,slots=${def.memory.slots},maxmem=${def.memory.max}k` : String(memMiB));
   const topo = def.cpu?.topology;

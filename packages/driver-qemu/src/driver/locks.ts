@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { FileLock } from '@virtkit/core';
 
 /** How long a job waits for another process's job on the same domain. */
@@ -7,22 +8,29 @@ export const DOMAIN_LOCK_WAIT_MS = 60_000;
 // so callers of one process queue here instead of polling each other.
 const chains = new Map<string, Promise<unknown>>();
 
+// The lock files the current async flow holds, so a job can call helpers
+// that take the same lock (re-entrant within one flow, never across flows).
+const held = new AsyncLocalStorage<ReadonlySet<string>>();
+
 /**
  * Runs `fn` holding a lock file: first this process's queue for the file,
  * then the cross-process FileLock (whose holder's death breaks it). Two
  * virtkit processes acting on one guest are serialised, not interleaved.
+ * Re-entrant: a flow already holding the lock runs `fn` at once.
  */
 export async function withLock<T>(path: string, what: string, fn: () => Promise<T>, timeoutMs = DOMAIN_LOCK_WAIT_MS): Promise<T> {
+  const mine = held.getStore();
+  if (mine?.has(path)) return fn();
   const prev = chains.get(path) ?? Promise.resolve();
   let release!: () => void;
-  const mine = new Promise<void>((r) => (release = r));
-  const tail = prev.then(() => mine);
+  const turn = new Promise<void>((r) => (release = r));
+  const tail = prev.then(() => turn);
   chains.set(path, tail);
   try {
     await prev;
     const lock = await FileLock.acquire(path, what, timeoutMs);
     try {
-      return await fn();
+      return await held.run(new Set([...(mine ?? []), path]), fn);
     } finally {
       await lock.release();
     }
@@ -30,4 +38,13 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
     release();
     if (chains.get(path) === tail) chains.delete(path);
   }
+}
+
+/**
+ * Runs background work (exit handlers, watchers) as a flow of its own:
+ * callbacks registered inside a job would otherwise inherit the job's
+ * held locks and skip taking them.
+ */
+export function outsideLocks<T>(fn: () => T): T {
+  return held.run(new Set(), fn);
 }

@@ -1,5 +1,6 @@
 import { VirtError } from '@virtkit/core';
 import type { QmpClient } from '../qmp/client.js';
+import { outsideLocks } from './locks.js';
 import { checkQemuIdentity, QemuProcess, type QemuExitInfo, type QemuRuntimeState } from '../process/qemu-process.js';
 
 /** Called once per QEMU run when this process notices that it ended. */
@@ -42,7 +43,7 @@ class MonitorRegistry {
       if (this.byRun.get(key) === entry) this.byRun.delete(key);
       for (const l of entry.listeners) {
         try {
-          l(proc.state, info);
+          outsideLocks(() => l(proc.state, info));
         } catch {
           /* a listener's failure is its own */
         }

@@ -275,9 +275,13 @@ export class QemuProcess {
     return new QemuProcess(state, undefined);
   }
 
-  /** Starts noticing the exit of an attached QEMU by checking its pid every second (timers do not keep Node alive). */
-  watch(): void {
-    this.watchExit(1000);
+  /**
+   * Starts noticing the exit of an attached QEMU by checking its pid, at
+   * least every `maxDelayMs` (timers do not keep Node alive). A child's exit
+   * is reported by its exit event anyway.
+   */
+  watch(maxDelayMs = 1000): void {
+    this.watchExit(maxDelayMs);
   }
 
   /** Drops the monitor connection; QEMU keeps running. */

@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { VirtError } from '@virtkit/core';
 import { TEST_GUEST_PROMPT } from './init-script.js';
 
@@ -11,19 +12,20 @@ interface Waiter {
 
 /**
  * Reads and writes a guest's serial console through a unix-socket chardev
- * (`-chardev socket,id=serial0,path=…,server=on,wait=off -serial chardev:serial0`).
+ * (`-chardev socket,id=serial0,path=…,server=on,wait=off -serial chardev:serial0`),
+ * or any byte stream to it (a domain's `openConsole()`).
  * Output is kept until consumed by waitFor, so nothing printed between two
  * waits is lost.
  */
 export class SerialConsole {
-  private readonly socket: Socket;
+  private readonly socket: Duplex;
   private buffer = '';
   private waiter: Waiter | undefined;
   private closed = false;
   /** Everything read so far, for failure messages. */
   transcript = '';
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Duplex) {
     this.socket = socket;
     socket.setEncoding('utf8');
     socket.on('data', (d: string) => {
@@ -41,6 +43,11 @@ export class SerialConsole {
         w.reject(new VirtError('OPERATION_FAILED', `serial console closed (QEMU exited?); last output: ${this.transcript.slice(-300)}`));
       }
     });
+  }
+
+  /** Wraps an open stream to the console (e.g. what `DomainHandle.openConsole()` returns). */
+  static fromStream(stream: Duplex): SerialConsole {
+    return new SerialConsole(stream);
   }
 
   static connect(path: string): Promise<SerialConsole> {

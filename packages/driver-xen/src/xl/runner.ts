@@ -59,7 +59,8 @@ export class XlRunner {
         }
         const line = xlErrorLine(stderr) || `exit status ${String(e.code)}`;
         const code = UNKNOWN_DOMAIN.some((re) => re.test(stderr)) ? 'NO_DOMAIN' : 'OPERATION_FAILED';
-        reject(new VirtError(code, `${what}: xl ${args[0] ?? ''} failed: ${line}`, { origin: 'xen', cause: err }));
+        // The cause carries xl's whole stderr for callers that want more than the one line.
+        reject(new VirtError(code, `${what}: xl ${args[0] ?? ''} failed: ${line}`, { origin: 'xen', cause: new Error(stderr.trim() || line) }));
       });
     });
   }

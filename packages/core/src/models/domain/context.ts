@@ -40,6 +40,8 @@ export interface DomainParseOptions {
   config?: DomainParserConfig;
   /** Name used in error messages for the document. */
   what?: string;
+  /** Random source for generated UUIDs, genids and MACs (tests pass a fixed one). */
+  randomBytes?: (n: number) => Uint8Array;
 }
 
 /** Options of one format (libvirt's VIR_DOMAIN_DEF_FORMAT_* / VIR_DOMAIN_XML_* flags). */

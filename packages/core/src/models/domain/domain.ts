@@ -195,7 +195,7 @@ function parseDomainElement(root: XmlElement, ctx: ParseContext): DomainDef {
   if (!name) throw xmlError('<domain>', 'missing domain name information');
   const uuidStr = r.childText('uuid');
   let uuid: string;
-  if (uuidStr === undefined || uuidStr.trim() === '') uuid = generateUuid();
+  if (uuidStr === undefined || uuidStr.trim() === '') uuid = generateUuid(ctx.opts.randomBytes);
   else {
     try {
       uuid = parseUuid(uuidStr, '<uuid>');
@@ -220,7 +220,7 @@ function parseDomainElement(root: XmlElement, ctx: ParseContext): DomainDef {
     const t = genid.text().trim();
     if (t) def.genid = parseUuid(t, '<genid>');
     else {
-      def.genid = generateUuid();
+      def.genid = generateUuid(ctx.opts.randomBytes);
       def.genidGenerated = true;
     }
   }

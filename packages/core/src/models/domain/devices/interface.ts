@@ -148,7 +148,7 @@ export function parseInterface(el: XmlElement, ctx: ParseContext): DomainInterfa
     if (mc !== undefined) def.macCheck = mc;
   }
   if (!def.mac) {
-    def.mac = generateMac();
+    def.mac = generateMac(undefined, ctx.opts.randomBytes);
     def.macGenerated = true;
   }
 

@@ -1,0 +1,16 @@
+/**
+ * Facts about host files that change the command line, probed the cheap
+ * way (sysfs) instead of libvirt's ioctls.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { basename } from 'node:path';
+
+/** virFileIsCDROM: the block device is an optical drive (SCSI peripheral type 5). */
+export function isCdromDevice(path: string): boolean {
+  try {
+    const dev = basename(realpathSync(path));
+    return readFileSync(`/sys/class/block/${dev}/device/type`, 'utf8').trim() === '5';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,543 @@
+import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
+import {
+  formatDomainXml, parseDomainXml, VirtError,
+  type DeviceChangeOptions, type DomainDef, type DomainDefineOptions, type DomainDriver, type DomainInfo, type DomainJobInfo, type DomainKey,
+  type DomainSaveOptions, type DomainShutdownOptions, type DomainStartOptions, type DomainState, type DomainStats, type DomainSummary,
+  type DomainUndefineOptions, type DomainXmlOptions, type JobContext, type ShutdownMode,
+} from '@virtkit/core';
+import type { QmpClient } from '../qmp/client.js';
+import { QemuProcess, type QemuExitInfo, type QemuRuntimeState } from '../process/qemu-process.js';
+import { openDomainConsole } from './console.js';
+import type { QemuDriverContext } from './context.js';
+import { attachDeviceTo, detachDeviceFrom, updateDeviceOf } from './hotplug.js';
+import { cleanupRun, launchDomain, type LaunchRequest } from './launch.js';
+import { withLock } from './locks.js';
+import { monitors } from './monitors.js';
+import { QemuPaths } from './paths.js';
+import { isActiveRecord, type DomainRecord } from './record.js';
+import { abortDomainJob, domainJobInfo, restoreFromFile, saveToFile } from './save.js';
+import { setDomainMemory, setDomainVcpus } from './resources.js';
+import { domainStats, cpuTimeNs } from './stats.js';
+import { currentDef, DomainViews, isActive, type DomainView } from './views.js';
+import { xmlToNative } from './native.js';
+
+/** How a run ended, in libvirt's words. */
+interface StopOutcome {
+  reason: 'shutdown' | 'destroyed' | 'crashed' | 'saved' | 'failed' | 'migrated';
+  detail: 'shutdown' | 'destroyed' | 'crashed' | 'saved' | 'failed' | 'migrated';
+  /** Emit a `shutdown` event first (guest- or host-requested). */
+  shutdown?: 'guest' | 'host';
+}
+
+function outcomeOf(info: QemuExitInfo): StopOutcome {
+  if (info.cause === 'destroyed') return { reason: 'destroyed', detail: 'destroyed' };
+  if (info.cause === 'shutdown') return { reason: 'shutdown', detail: 'shutdown', shutdown: info.shutdown?.guest ? 'guest' : 'host' };
+  return { reason: 'crashed', detail: 'failed' };
+}
+
+/** While `shutdown` waits, the power button is pressed again this often. */
+const ACPI_REPRESS_MS = 2000;
+
+const runKey = (s: Pick<QemuRuntimeState, 'pid' | 'startTime'>) => `${s.pid}:${s.startTime}`;
+
+function invalid(msg: string): VirtError {
+  return new VirtError('OPERATION_INVALID', `Requested operation is not valid: ${msg}`, { origin: 'qemu' });
+}
+
+/** A running domain inside a job: its view, record and monitor. */
+export interface ActiveJob {
+  view: DomainView & { record: DomainRecord & { process: QemuRuntimeState }; live: DomainDef };
+  record: DomainRecord & { process: QemuRuntimeState };
+  live: DomainDef;
+  qmp: QmpClient;
+  proc: QemuProcess;
+}
+
+/**
+ * The QEMU driver's domains: libvirt's qemu_driver.c without a daemon.
+ * Every change runs under the domain's lock file (cross-process), reads the
+ * state from the files, acts (connecting the monitor only for the job) and
+ * writes the state back.
+ */
+export class QemuDomains implements DomainDriver {
+  readonly views: DomainViews;
+  /** Runs whose stop this process already recorded or announced. */
+  private readonly announced = new Set<string>();
+  private readonly onExit = (state: QemuRuntimeState, info: QemuExitInfo) => void this.handleExit(state, info).catch(() => {});
+  private closed = false;
+
+  constructor(readonly ctx: QemuDriverContext) {
+    this.views = new DomainViews(ctx, (v) => this.reap(v));
+  }
+
+  get paths(): QemuPaths {
+    return this.ctx.paths;
+  }
+
+  close(): void {
+    this.closed = true;
+    monitors.unwatch(this.onExit);
+  }
+
+  // ------------------------------------------------------------ locking and jobs
+
+  /** Runs `fn` holding the domain's lock. */
+  lockDomain<T>(uuid: string, what: string, fn: () => Promise<T>): Promise<T> {
+    return withLock(this.paths.domainLock(uuid), `domain ${uuid} (${what})`, fn);
+  }
+
+  /** Runs `fn` holding the lock on the set of domains (names, uuids). */
+  lockDriver<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return withLock(this.paths.driverLock, `the QEMU domain list (${what})`, fn);
+  }
+
+  /** A job on a domain, under its lock, with its current view. */
+  job<T>(uuid: string, what: string, fn: (v: DomainView) => Promise<T>): Promise<T> {
+    return this.lockDomain(uuid, what, async () => fn(await this.views.byUuid(uuid)));
+  }
+
+  /** A job on a running domain, with its monitor connected for the job's length. */
+  activeJob<T>(uuid: string, what: string, fn: (j: ActiveJob) => Promise<T>): Promise<T> {
+    return this.job(uuid, what, async (v) => {
+      if (!isActive(v)) throw invalid(`domain '${v.name}' is not running`);
+      const m = await monitors.monitor(v.record.process);
+      try {
+        return await fn({ view: v, record: v.record, live: v.live, qmp: m.qmp, proc: m.proc });
+      } finally {
+        await m.release();
+      }
+    });
+  }
+
+  async parserConfigFor(def: DomainDef | undefined) {
+    return this.ctx.parserConfig(def?.devices.emulator);
+  }
+
+  /** Writes a changed live definition (and record). */
+  async saveLive(live: DomainDef, record?: DomainRecord): Promise<void> {
+    const config = await this.parserConfigFor(live);
+    await this.ctx.store.writeLive(live, config);
+    if (record) await this.ctx.store.writeRecord(record);
+  }
+
+  async saveConfig(def: DomainDef): Promise<void> {
+    await this.ctx.store.writeDefinition(def, await this.parserConfigFor(def));
+  }
+
+  /** Parses domain XML with the QEMU driver's defaults (define-time post-parse, addresses, validation). */
+  async parse(xml: string, opts: { inactive?: boolean; validate?: boolean; what?: string } = {}): Promise<DomainDef> {
+    const emulator = /<emulator>\s*([^<\s]*)\s*<\/emulator>/.exec(xml)?.[1];
+    const config = await this.ctx.parserConfig(emulator);
+    const def = parseDomainXml(xml, { config, inactive: opts.inactive ?? true, ...(opts.what ? { what: opts.what } : {}) });
+    if (def.type !== 'qemu' && def.type !== 'kvm') {
+      throw new VirtError('CONFIG_UNSUPPORTED', `domain '${def.name}': unsupported domain type '${def.type}' for the QEMU driver (use 'qemu' or 'kvm')`, { origin: 'qemu' });
+    }
+    QemuPaths.checkName(def.name);
+    return def;
+  }
+
+  // ------------------------------------------------------------ noticing exits
+
+  /** Watches a running domain's QEMU so its end is recorded and announced by this process. */
+  private watch(v: DomainView): void {
+    if (this.closed || !isActiveRecord(v.record)) return;
+    void monitors.watch(v.record.process, this.onExit).catch(() => {});
+  }
+
+  /** A run ended and this process noticed: record it unless someone did, and announce it once. */
+  private async handleExit(state: QemuRuntimeState, info: QemuExitInfo): Promise<void> {
+    const key = runKey(state);
+    if (this.announced.has(key)) return;
+    await this.lockDomain(state.uuid, 'record exit', async () => {
+      if (this.announced.has(key)) return;
+      const rec = await this.ctx.store.readRecord(state.name);
+      const outcome = outcomeOf(info);
+      if (rec?.process && runKey(rec.process) === key) await this.recordStop(rec, outcome);
+      else this.announceStop({ name: state.name, uuid: state.uuid, id: -1 }, key, outcome);
+    });
+  }
+
+  /** The next process that looks: a record says running but QEMU is gone. */
+  private async reap(v: DomainView): Promise<void> {
+    if (!isActiveRecord(v.record)) return;
+    const st = v.record.process;
+    await this.lockDomain(v.uuid, 'record exit', async () => {
+      const rec = await this.ctx.store.readRecord(v.name);
+      if (!rec?.process || runKey(rec.process) !== runKey(st)) return;
+      if (await QemuProcess.isRunning(rec.process)) return;
+      const proc = QemuProcess.detached(rec.process);
+      proc.watch();
+      await this.recordStop(rec, outcomeOf(await proc.exited));
+    });
+  }
+
+  private announceStop(dom: { name: string; uuid: string; id: number }, key: string, o: StopOutcome): void {
+    this.announced.add(key);
+    if (o.shutdown) this.ctx.emit('shutdown', o.shutdown === 'guest' ? 'guest' : 'host', dom);
+    this.ctx.emit('stopped', o.detail, dom);
+  }
+
+  /** Records a stopped run (under the domain lock): cleanup, state file, events. */
+  async recordStop(rec: DomainRecord, o: StopOutcome): Promise<void> {
+    const key = rec.process ? runKey(rec.process) : undefined;
+    await cleanupRun(this.ctx, rec);
+    if (rec.persistent) {
+      await this.ctx.store.writeRecord({ format: 1, name: rec.name, uuid: rec.uuid, id: -1, state: 'shutoff', reason: o.reason, persistent: true });
+    } else await this.ctx.store.removeRecord(rec.name);
+    if (key) this.announceStop({ name: rec.name, uuid: rec.uuid, id: rec.id }, key, o);
+  }
+
+  // ------------------------------------------------------------ listing
+
+  private async summaryOf(v: DomainView): Promise<DomainSummary> {
+    const [autostart, managedSave] = v.config ? await Promise.all([this.ctx.store.autostart(v.name), this.ctx.store.hasManagedSave(v.name)]) : [false, false];
+    if (isActive(v)) this.watch(v);
+    return this.views.summary(v, autostart, managedSave);
+  }
+
+  async listDomains(): Promise<DomainSummary[]> {
+    const views = await this.views.all();
+    return Promise.all(views.map((v) => this.summaryOf(v)));
+  }
+
+  async lookupDomain(key: DomainKey): Promise<DomainSummary> {
+    return this.summaryOf(await this.views.find(key));
+  }
+
+  // ------------------------------------------------------------ define / undefine
+
+  async defineDomain(xml: string, opts: DomainDefineOptions = {}): Promise<DomainSummary> {
+    const def = await this.parse(xml, { validate: opts.validate });
+    const { updated } = await this.lockDriver('define', async () => {
+      const sameName = await this.views.byName(def.name);
+      if (sameName && sameName.uuid !== def.uuid) {
+        throw new VirtError('DOM_EXIST', `domain '${def.name}' already exists with uuid ${sameName.uuid}`, { origin: 'qemu' });
+      }
+      if (!sameName) {
+        const sameUuid = (await this.views.all()).find((v) => v.uuid === def.uuid);
+        if (sameUuid) throw new VirtError('OPERATION_FAILED', `domain '${sameUuid.name}' is already defined with uuid ${def.uuid}`, { origin: 'qemu' });
+      }
+      return this.lockDomain(def.uuid, 'define', async () => {
+        const cur = await this.views.byNameRaw(def.name);
+        await this.saveConfig(def);
+        if (cur?.record && !cur.record.persistent) await this.ctx.store.writeRecord({ ...cur.record, persistent: true });
+        return { updated: !!cur?.config };
+      });
+    });
+    const v = (await this.views.byName(def.name))!;
+    this.ctx.emit('defined', updated ? 'updated' : 'added', { name: def.name, uuid: def.uuid, id: isActive(v) ? v.record.id : -1 });
+    return this.summaryOf(v);
+  }
+
+  async undefineDomain(uuid: string, opts: DomainUndefineOptions = {}): Promise<void> {
+    const v0 = await this.views.byUuid(uuid);
+    await this.lockDriver('undefine', () =>
+      this.job(uuid, 'undefine', async (v) => {
+        if (!v.config) throw invalid(`cannot undefine transient domain '${v.name}'`);
+        if (await this.ctx.store.hasManagedSave(v.name)) {
+          if (!opts.managedSave) throw invalid(`Refusing to undefine while domain managed save image exists (domain '${v.name}')`);
+          const { unlink } = await import('node:fs/promises');
+          await unlink(this.paths.managedSave(v.name)).catch(() => {});
+        }
+        await this.ctx.store.removeDefinition(v.name);
+        if (isActive(v)) await this.ctx.store.writeRecord({ ...v.record, persistent: false });
+        else await this.ctx.store.removeRecord(v.name);
+      }),
+    );
+    this.ctx.emit('undefined', 'removed', { name: v0.name, uuid, id: isActive(v0) ? v0.record.id : -1 });
+  }
+
+  // ------------------------------------------------------------ start
+
+  /** Starts a domain from a definition; the caller holds the domain lock. */
+  async launch(req: LaunchRequest, event: { type: 'started'; detail: 'booted' | 'restored' }): Promise<void> {
+    const { record } = await launchDomain(this.ctx, req);
+    const dom = { name: record.name, uuid: record.uuid, id: record.id };
+    this.ctx.emit('started', event.detail, dom);
+    if (req.paused) this.ctx.emit('suspended', event.detail === 'restored' ? 'restored' : 'paused', dom);
+    this.watch({ name: record.name, uuid: record.uuid, record });
+  }
+
+  async createDomain(xml: string, opts: DomainStartOptions = {}): Promise<DomainSummary> {
+    const def = await this.parse(xml, { validate: opts.validate });
+    await this.lockDriver('create', async () => {
+      const sameName = await this.views.byName(def.name);
+      if (sameName && sameName.uuid !== def.uuid) throw new VirtError('DOM_EXIST', `domain '${def.name}' already exists with uuid ${sameName.uuid}`, { origin: 'qemu' });
+      if (!sameName) {
+        const sameUuid = (await this.views.all()).find((v) => v.uuid === def.uuid);
+        if (sameUuid) throw new VirtError('DOM_EXIST', `domain '${sameUuid.name}' already exists with uuid ${def.uuid}`, { origin: 'qemu' });
+      }
+      await this.lockDomain(def.uuid, 'create', async () => {
+        const cur = await this.views.byName(def.name);
+        if (cur && isActive(cur)) throw invalid(`domain '${def.name}' is already running`);
+        await this.launch(
+          { def, persistent: !!cur?.config, paused: !!opts.paused, runningReason: 'booted', pausedReason: 'user' },
+          { type: 'started', detail: 'booted' },
+        );
+      });
+    });
+    return this.summaryOf((await this.views.byName(def.name))!);
+  }
+
+  async startDomain(uuid: string, opts: DomainStartOptions = {}): Promise<void> {
+    await this.job(uuid, 'start', async (v) => {
+      if (isActive(v)) throw invalid(`domain '${v.name}' is already running`);
+      if (!v.config) throw new VirtError('NO_DOMAIN', `domain '${v.name}' has no definition`, { origin: 'qemu' });
+      const saved = this.paths.managedSave(v.name);
+      if (await this.ctx.store.hasManagedSave(v.name)) {
+        if (opts.forceBoot) {
+          const { unlink } = await import('node:fs/promises');
+          await unlink(saved).catch(() => {});
+        } else {
+          // libvirt starts a domain with a managed save image from it, then drops the image.
+          await restoreFromFile(this, saved, { ...(opts.paused ? { startAs: 'paused' } : {}) }, undefined, { managed: v });
+          const { unlink } = await import('node:fs/promises');
+          await unlink(saved).catch(() => {});
+          return;
+        }
+      }
+      await this.launch(
+        { def: v.config, persistent: true, paused: !!opts.paused, runningReason: 'booted', pausedReason: 'user' },
+        { type: 'started', detail: 'booted' },
+      );
+    });
+  }
+
+  // ------------------------------------------------------------ stop
+
+  async destroyDomain(uuid: string, opts: { graceful?: boolean } = {}): Promise<void> {
+    await this.job(uuid, 'destroy', async (v) => {
+      if (!isActive(v)) throw invalid(`domain '${v.name}' is not running`);
+      const rec = v.record;
+      const proc = monitors.known(rec.process) ?? QemuProcess.detached(rec.process);
+      const info = await proc.destroy({ graceMs: opts.graceful ? 10_000 : 1000 }).catch(async (err: unknown) => {
+        if (opts.graceful) throw new VirtError('OPERATION_FAILED', `domain '${v.name}': QEMU did not end on SIGTERM (graceful destroy)`, { origin: 'qemu', cause: err });
+        throw err;
+      });
+      void info;
+      await this.recordStop(rec, { reason: 'destroyed', detail: 'destroyed' });
+    });
+  }
+
+  async shutdownDomain(uuid: string, opts: DomainShutdownOptions = {}): Promise<void> {
+    const modes = opts.modes?.length ? opts.modes : (['acpi'] as ShutdownMode[]);
+    for (const m of modes) {
+      if (m !== 'acpi' && m !== 'agent') {
+        throw new VirtError('ARGUMENT_UNSUPPORTED', `shutdown mode '${m}' is not supported by the QEMU driver (use acpi or agent)`, { origin: 'qemu' });
+      }
+    }
+    let proc: QemuProcess | undefined;
+    let rec: DomainRecord | undefined;
+    await this.activeJob(uuid, 'shutdown', async (j) => {
+      if (modes.includes('acpi')) {
+        await j.qmp.execute('system_powerdown');
+      } else if (!j.live.devices.channels.some((c) => c.name === 'org.qemu.guest_agent.0')) {
+        throw new VirtError('ARGUMENT_UNSUPPORTED', `domain '${j.view.name}': shutdown mode 'agent' needs a guest agent channel (org.qemu.guest_agent.0)`, { origin: 'qemu' });
+      } else {
+        throw new VirtError('AGENT_UNRESPONSIVE', `domain '${j.view.name}': the QEMU guest agent is not supported by virtkit yet; use --mode acpi`, { origin: 'qemu' });
+      }
+      proc = j.proc;
+      rec = j.record;
+    });
+    if (!opts.waitMs || !proc || !rec) return;
+    // Wait outside the job: a guest's power-off may take long, and others may look meanwhile.
+    const exiting = proc;
+    const state = rec.process!;
+    exiting.watch(50);
+    // A guest still booting misses an early power button press (its ACPI
+    // driver is not loaded yet): while waiting, press it again now and then.
+    const repress = setInterval(() => {
+      void monitors.monitor(state).then(async (m) => {
+        try {
+          await m.qmp.execute('system_powerdown');
+        } finally {
+          await m.release();
+        }
+      }).catch(() => {});
+    }, ACPI_REPRESS_MS);
+    // A referenced timer: the caller (maybe a CLI) is waiting, Node must not exit meanwhile.
+    let timer: NodeJS.Timeout | undefined;
+    const info = await Promise.race([exiting.exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), opts.waitMs)))]);
+    clearTimeout(timer);
+    clearInterval(repress);
+    if (!info) {
+      throw new VirtError('OPERATION_TIMEOUT', `domain '${rec.name}' did not power off within ${Math.round(opts.waitMs / 1000)} s after the ACPI power button`, { origin: 'qemu' });
+    }
+    await this.handleExit(state, info);
+  }
+
+  async rebootDomain(uuid: string, opts: { modes?: ShutdownMode[] } = {}): Promise<void> {
+    const modes = opts.modes?.length ? opts.modes : (['acpi'] as ShutdownMode[]);
+    if (!modes.includes('acpi')) throw new VirtError('ARGUMENT_UNSUPPORTED', `reboot mode '${modes.join(',')}' is not supported by the QEMU driver (use acpi)`, { origin: 'qemu' });
+    await this.activeJob(uuid, 'reboot', async (j) => {
+      // libvirt's "fake reboot": power the guest down, then reset it instead of letting QEMU end.
+      await j.qmp.execute('set-action', { shutdown: 'pause' });
+      try {
+        const down = j.qmp.waitForEvent('SHUTDOWN', { timeoutMs: 60_000 });
+        await j.qmp.execute('system_powerdown');
+        await down;
+        await j.qmp.execute('system_reset');
+        await j.qmp.execute('cont');
+      } finally {
+        await j.qmp.execute('set-action', { shutdown: 'poweroff' }).catch(() => {});
+      }
+      this.ctx.emitOther('reboot', { name: j.view.name, uuid, id: j.record.id });
+    });
+  }
+
+  async resetDomain(uuid: string): Promise<void> {
+    await this.activeJob(uuid, 'reset', async (j) => {
+      await j.qmp.execute('system_reset');
+      this.ctx.emitOther('reboot', { name: j.view.name, uuid, id: j.record.id });
+    });
+  }
+
+  async suspendDomain(uuid: string): Promise<void> {
+    await this.activeJob(uuid, 'suspend', async (j) => {
+      if (j.record.state === 'paused') return;
+      await j.qmp.execute('stop');
+      await this.ctx.store.writeRecord({ ...j.record, state: 'paused', reason: 'user' });
+      this.ctx.emit('suspended', 'paused', { name: j.view.name, uuid, id: j.record.id });
+    });
+  }
+
+  async resumeDomain(uuid: string): Promise<void> {
+    await this.activeJob(uuid, 'resume', async (j) => {
+      if (j.record.state !== 'paused') throw invalid(`domain '${j.view.name}' is not paused`);
+      await j.qmp.execute('cont');
+      await this.ctx.store.writeRecord({ ...j.record, state: 'running', reason: 'unpaused' });
+      this.ctx.emit('resumed', 'unpaused', { name: j.view.name, uuid, id: j.record.id });
+    });
+  }
+
+  // ------------------------------------------------------------ save / restore
+
+  saveDomain(uuid: string, file: string, opts: DomainSaveOptions = {}, job?: JobContext): Promise<void> {
+    return saveToFile(this, uuid, file, opts, job, false);
+  }
+
+  async restoreDomain(file: string, opts: DomainSaveOptions = {}, job?: JobContext): Promise<DomainSummary> {
+    const name = await restoreFromFile(this, file, opts, job);
+    return this.summaryOf((await this.views.byName(name))!);
+  }
+
+  async managedSaveDomain(uuid: string, opts: DomainSaveOptions = {}, job?: JobContext): Promise<void> {
+    const v = await this.views.byUuid(uuid);
+    if (!v.config) throw invalid(`cannot do managed save for transient domain '${v.name}'`);
+    return saveToFile(this, uuid, this.paths.managedSave(v.name), opts, job, true);
+  }
+
+  async removeManagedSave(uuid: string): Promise<void> {
+    await this.job(uuid, 'managedsave-remove', async (v) => {
+      const { unlink } = await import('node:fs/promises');
+      await unlink(this.paths.managedSave(v.name)).catch(() => {});
+      const rec = await this.ctx.store.readRecord(v.name);
+      if (rec && !isActiveRecord(rec) && rec.reason === 'saved') await this.ctx.store.writeRecord({ ...rec, reason: 'unknown' });
+    });
+  }
+
+  getJobInfo(uuid: string): Promise<DomainJobInfo> {
+    return domainJobInfo(this, uuid);
+  }
+
+  abortJob(uuid: string): Promise<void> {
+    return abortDomainJob(this, uuid);
+  }
+
+  // ------------------------------------------------------------ autostart
+
+  async setAutostart(uuid: string, autostart: boolean): Promise<void> {
+    await this.job(uuid, 'autostart', async (v) => {
+      if (!v.config) throw invalid(`cannot set autostart for transient domain '${v.name}'`);
+      await this.ctx.store.setAutostart(v.name, autostart);
+    });
+  }
+
+  // ------------------------------------------------------------ information
+
+  async getXml(uuid: string, opts: DomainXmlOptions = {}): Promise<string> {
+    const v = await this.views.byUuid(uuid);
+    const inactive = !!opts.inactive || !isActive(v);
+    const def = inactive ? (v.config ?? currentDef(v)) : currentDef(v);
+    const config = await this.parserConfigFor(def);
+    return formatDomainXml(def, { inactive, secure: !!opts.secure, migratable: !!opts.migratable, config });
+  }
+
+  async getState(uuid: string): Promise<{ state: DomainState; reason: string }> {
+    const s = await this.lookupDomain({ uuid });
+    return { state: s.state, reason: s.reason };
+  }
+
+  async getInfo(uuid: string): Promise<DomainInfo> {
+    const v = await this.views.byUuid(uuid);
+    const s = await this.summaryOf(v);
+    const def = currentDef(v);
+    const active = isActive(v);
+    return {
+      state: s.state,
+      reason: s.reason,
+      maxMemKiB: def.memory.total,
+      memoryKiB: active ? def.memory.current || def.memory.total : def.memory.current || def.memory.total,
+      vcpus: def.vcpu.current,
+      cpuTimeNs: active ? await cpuTimeNs(v.record.process.pid) : 0,
+      persistent: s.persistent,
+      autostart: s.autostart,
+      managedSave: s.managedSave,
+      osType: def.os.type,
+      securityModel: 'none',
+    };
+  }
+
+  getStats(uuid: string, groups?: string[]): Promise<DomainStats> {
+    return domainStats(this, uuid, groups);
+  }
+
+  // ------------------------------------------------------------ devices and resources
+
+  attachDevice(uuid: string, xml: string, opts: DeviceChangeOptions = {}): Promise<void> {
+    return attachDeviceTo(this, uuid, xml, opts);
+  }
+
+  detachDevice(uuid: string, xml: string, opts: DeviceChangeOptions = {}): Promise<void> {
+    return detachDeviceFrom(this, uuid, xml, opts);
+  }
+
+  updateDevice(uuid: string, xml: string, opts: DeviceChangeOptions = {}): Promise<void> {
+    return updateDeviceOf(this, uuid, xml, opts);
+  }
+
+  setMemory(uuid: string, kib: number, opts: DeviceChangeOptions & { maximum?: boolean } = {}): Promise<void> {
+    return setDomainMemory(this, uuid, kib, opts);
+  }
+
+  setVcpus(uuid: string, count: number, opts: DeviceChangeOptions & { maximum?: boolean; guest?: boolean } = {}): Promise<void> {
+    return setDomainVcpus(this, uuid, count, opts);
+  }
+
+  openConsole(uuid: string, opts: { device?: string; force?: boolean } = {}): Promise<Duplex> {
+    return openDomainConsole(this, uuid, opts);
+  }
+
+  xmlToNative(format: string, xml: string): Promise<string> {
+    return xmlToNative(this, format, xml);
+  }
+
+  /** libvirt's virDomainModificationImpact: which definitions a change applies to. */
+  impact(v: DomainView, opts: DeviceChangeOptions): { live: boolean; config: boolean } {
+    const active = isActive(v);
+    let live = !!opts.live;
+    let config = !!opts.config;
+    if (!live && !config) {
+      live = active;
+      config = !active;
+    }
+    if (live && !active) throw invalid(`domain '${v.name}' is not running`);
+    if (config && !v.config) throw invalid(`transient domains do not have any persistent config (domain '${v.name}')`);
+    return { live, config };
+  }
+
+  static hostname(): string {
+    return hostname();
+  }
+}
