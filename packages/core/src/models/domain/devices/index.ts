@@ -11,7 +11,7 @@ import type { FormatContext, ParseContext } from '../context.js';
 import { chrSourceEqual, formatChr, parseChr, type ChrDef } from './chardev.js';
 import { formatController, parseController, type ControllerDef } from './controller.js';
 import { formatCrypto, parseCrypto, type CryptoDef } from './crypto.js';
-import { formatDisk, parseDisk, type DiskDef } from './disk.js';
+import { diskNameToIndex, formatDisk, parseDisk, type DiskDef } from './disk.js';
 import { formatFilesystem, parseFilesystem, type FilesystemDef } from './filesystem.js';
 import { formatGraphics, parseGraphics, type GraphicsDef } from './graphics.js';
 import { formatHostdev, parseHostdev, type HostdevDef } from './hostdev.js';
@@ -194,6 +194,23 @@ export function insertController(list: ControllerDef[], c: ControllerDef): void 
   else list.splice(insertAt, 0, c);
 }
 
+/**
+ * virDomainDiskInsert: a disk goes after the last disk of its bus, or
+ * before the first disk of its bus with a higher target index.
+ */
+export function insertDisk(disks: DiskDef[], disk: DiskDef): void {
+  let at = -1;
+  const idx = diskNameToIndex(disk.dst);
+  for (let i = disks.length - 1; i >= 0; i--) {
+    const d = disks[i]!;
+    if (d.bus !== disk.bus) continue;
+    if (diskNameToIndex(d.dst) > idx) at = i;
+    else if (at === -1) at = i + 1;
+  }
+  if (at < 0) disks.push(disk);
+  else disks.splice(at, 0, disk);
+}
+
 export function parseDevices(el: XmlElement | undefined, ctx: ParseContext, osType: string, virtType: string): DomainDevices {
   const d = emptyDevices();
   if (!el) return d;
@@ -203,7 +220,7 @@ export function parseDevices(el: XmlElement | undefined, ctx: ParseContext, osTy
   for (const e of el.children) {
     if (typeof e === 'string') continue;
     switch (e.name) {
-      case 'disk': d.disks.push(parseDisk(e, ctx)); break;
+      case 'disk': insertDisk(d.disks, parseDisk(e, ctx)); break;
       case 'controller': {
         const c = parseController(e, ctx);
         if (c.type === 'usb') {
