@@ -7,7 +7,7 @@
  * host-side devices and ports are released.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -37,7 +37,7 @@ import {
   type StateDirs,
 } from '@virtkit/core';
 import { formatLxcDomain, lxcShares, parseLxcDomain, LXC_PARSER_CONFIG } from './domain-xml.js';
-import { cgroupFoldersNamed, cgroupLayout, readCgroupStats, removeCgroupFolders, setCpuBandwidth, setCpuShares, setMemoryLimit } from './host/cgroups.js';
+import { cgroupFoldersNamed, cgroupLayout, containerPids, readCgroupStats, removeCgroupFolders, setCpuBandwidth, setCpuShares, setMemoryLimit } from './host/cgroups.js';
 import { openContainerConsole } from './host/console.js';
 import { setContainerRunlevel } from './host/initctl.js';
 import { LxcTools, lxcLogErrors, readInitExit, type InitExit } from './host/lxc-tools.js';
@@ -283,9 +283,23 @@ export class LxcDomainDriver implements DomainDriver {
     });
   }
 
-  /** SIGKILLs the container (thawing it first) and waits for its monitor to exit. */
+  /**
+   * SIGKILLs the container's init (what `lxc-stop -k` does, without the
+   * extra process), thaws a frozen one so the signal lands, and waits for
+   * the monitor to exit; falls back to lxc-stop when that is not enough.
+   */
   private async killContainer(state: LxcRuntimeState): Promise<void> {
+    let signalled = false;
+    if (state.initPid && (await sameProcessAlive(state.initPid))) {
+      try {
+        process.kill(state.initPid, 'SIGKILL');
+        signalled = true;
+      } catch {
+        /* gone already, or not ours: lxc-stop below */
+      }
+    }
     if (state.phase === 'paused') await this.tools.unfreeze(state.lxcName).catch(() => {});
+    if (signalled && state.monitorPid && (await waitForExit(state.monitorPid, state.monitorStartTicks, 10_000))) return;
     const r = await this.tools.kill(state.lxcName);
     if (state.monitorPid && !(await waitForExit(state.monitorPid, state.monitorStartTicks, 30_000))) {
       throw err('OPERATION_FAILED', `domain '${state.name}': the container did not stop: ${r.stderr.trim() || 'its monitor is still running'}`);
@@ -363,20 +377,21 @@ export class LxcDomainDriver implements DomainDriver {
     const what = `domain '${def.name}'`;
     const lxcName = lxcNameFor(def);
     const dir = this.store.containerDir(lxcName);
-    const leftover = await this.tools.info(lxcName).catch(() => ({ state: 'STOPPED' as const }));
-    if (leftover.state !== 'STOPPED') {
+    const leaf = `vkl.${this.cgroupTag}.${lxcName}`;
+    const names = { container: leaf, monitor: `${leaf}.monitor`, pivot: `${leaf}.pivot`, relative: this.relativeCgroups };
+    // LXC makes them relative to lxc-start's cgroup, which is ours: record where, for whoever cleans up.
+    const containerFolders = await cgroupFoldersNamed(names.container, names.relative);
+    const monitorFolders = await cgroupFoldersNamed(names.monitor, names.relative);
+    const pivotFolders = await cgroupFoldersNamed(names.pivot, names.relative);
+    // A container of that name still running (outside our records) still has its cgroup.
+    if (containerFolders.some((f) => existsSync(join(f, 'cgroup.procs')) && readFileSync(join(f, 'cgroup.procs'), 'utf8').trim() !== '')) {
       throw err('OPERATION_FAILED', `${what}: an LXC container '${lxcName}' is already running in ${this.store.paths.lxcpath} outside virtkit's records; stop it with lxc-stop first`);
     }
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o711 });
     const logFile = join(dir, 'lxc.log');
     const consoleLogFile = join(dir, 'console.log');
-    const leaf = `vkl.${this.cgroupTag}.${lxcName}`;
-    const names = { container: leaf, monitor: `${leaf}.monitor`, pivot: `${leaf}.pivot`, relative: this.relativeCgroups };
-    // LXC makes them relative to lxc-start's cgroup, which is ours: record where, for whoever cleans up.
-    const folders: string[] = [];
-    for (const n of [names.container, names.monitor, names.pivot]) folders.push(...(await cgroupFoldersNamed(n, names.relative)));
-    const cgroup = { ...names, folders };
+    const cgroup = { ...names, folders: [...containerFolders, ...monitorFolders, ...pivotFolders] };
     const state: LxcRuntimeState = {
       version: 1, name: def.name, uuid: def.uuid, lxcName, phase: 'running', reason: 'booted', persistent: opts.persistent, nics: [], cgroup, logFile,
       consoleLogFile, seq: opts.seq ?? 0,
@@ -397,14 +412,19 @@ export class LxcDomainDriver implements DomainDriver {
         throw err('OPERATION_FAILED', `${what}: the container failed to start: ${log || (e as Error).message}`, e);
       }
       started = true;
-      const info = await this.tools.info(lxcName);
-      if (info.state !== 'RUNNING' || !info.pid) {
+      const found = await containerPids(monitorFolders, containerFolders).catch(() => undefined);
+      let initPid = found?.init;
+      if (!initPid) {
+        const info = await this.tools.info(lxcName);
+        if (info.state === 'RUNNING') initPid = info.pid;
+      }
+      if (!initPid) {
         const log = await lxcLogErrors(logFile);
         throw err('OPERATION_FAILED', `${what}: the container stopped right after it started${log ? `: ${log}` : ''}`);
       }
-      const init = await procStat(info.pid);
+      const init = await procStat(initPid);
       const monitor = init ? await procStat(init.ppid) : undefined;
-      if (!init || !monitor) throw err('OPERATION_FAILED', `${what}: the container's init (pid ${info.pid}) ended right after it started`);
+      if (!init || !monitor) throw err('OPERATION_FAILED', `${what}: the container's init (pid ${initPid}) ended right after it started`);
       state.initPid = init.pid;
       state.monitorPid = monitor.pid;
       state.monitorStartTicks = monitor.startTicks;

@@ -85,6 +85,17 @@ describe('test:///default', () => {
     await conn.close();
   });
 
+  it('keeps unknown XML, and refuses it when asked to validate', async () => {
+    const conn = await open('test:///default');
+    const xml = domainXml('validate-me').replace('</domain>', "<devices><frobnicator speed='11'/></devices></domain>");
+    await expect(conn.defineDomainXml(xml, { validate: true })).rejects.toMatchObject({ code: 'XML_ERROR', message: expect.stringMatching(/frobnicator/) });
+    await expect(conn.lookupDomainByName('validate-me')).rejects.toMatchObject({ code: 'NO_DOMAIN' });
+    const d = await conn.defineDomainXml(xml);
+    expect(await d.getXmlDesc()).toContain("<frobnicator speed='11'/>");
+    await d.undefine();
+    await conn.close();
+  });
+
   it('refuses bad pool and volume names and keeps what is stored', async () => {
     const conn = await open('test:///default');
     await expect(conn.defineStoragePoolXml("<pool type='dir'><name>a/b</name><target><path>/x</path></target></pool>")).rejects.toBeInstanceOf(VirtError);

@@ -6,6 +6,7 @@ import {
   formatNetworkXml,
   formatStoragePoolXml,
   formatStorageVolXml,
+  findUnknownXml,
   generateUuid,
   isSafeObjectName,
   networkEvent,
@@ -85,6 +86,12 @@ export interface TestPool {
 export interface TestInterface {
   def: InterfaceDef;
   active: boolean;
+}
+
+/** `--validate`: content the typed models do not know fails instead of being kept. */
+function requireKnownXml(def: unknown, what: string): void {
+  const u = findUnknownXml(def);
+  if (u) throw new VirtError('XML_ERROR', `${what}: XML document failed to validate against schema: unexpected ${u.what}${u.path ? ` in ${u.path}` : ''}`, { origin: 'test' });
 }
 
 /** Gives each NIC without a target device `testnetN`, as libvirt's testDomainGenerateIfnames. */
@@ -198,8 +205,9 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
     return byUuid;
   }
 
-  async defineDomain(xml: string): Promise<DomainSummary> {
+  async defineDomain(xml: string, opts: { validate?: boolean } = {}): Promise<DomainSummary> {
     const def = parseTestDomain(xml);
+    if (opts.validate) requireKnownXml(def, `domain '${F.name(def)}'`);
     const existing = this.checkNameUuid(def);
     if (existing) {
       existing.def = def;
@@ -267,8 +275,9 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
     if (!d.persistent) this.domains.delete(F.uuid(d.def));
   }
 
-  async createDomain(xml: string, opts: { paused?: boolean } = {}): Promise<DomainSummary> {
+  async createDomain(xml: string, opts: { paused?: boolean; validate?: boolean } = {}): Promise<DomainSummary> {
     const def = parseTestDomain(xml);
+    if (opts.validate) requireKnownXml(def, `domain '${F.name(def)}'`);
     const existing = this.checkNameUuid(def);
     if (existing && existing.id >= 0) throw new VirtError('OPERATION_INVALID', `Requested operation is not valid: domain '${F.name(def)}' is already active`, { origin: 'test' });
     const d: TestDomain = existing ?? { def, id: -1, state: 'shutoff', reason: 'unknown', persistent: false, autostart: false, startedAt: 0 };
@@ -518,8 +527,9 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
     return n;
   }
 
-  async defineNetwork(xml: string): Promise<NetworkSummary> {
+  async defineNetwork(xml: string, opts: { validate?: boolean } = {}): Promise<NetworkSummary> {
     const def = parseNetworkXml(xml);
+    if (opts.validate) requireKnownXml(def, `network '${def.name}'`);
     const n = this.addNetwork(def, false, true);
     this.emit(networkEvent('defined', n.def));
     return this.netSummary(n);
@@ -650,8 +660,10 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
     throw new VirtError('NO_STORAGE_POOL', `Storage pool not found: no pool holds volume key '${key.volumeKey}'`, { origin: 'test' });
   }
 
-  async definePool(xml: string): Promise<PoolSummary> {
-    const p = this.addPool(parseStoragePoolXml(xml), false, true);
+  async definePool(xml: string, opts: { validate?: boolean } = {}): Promise<PoolSummary> {
+    const def = parseStoragePoolXml(xml);
+    if (opts.validate) requireKnownXml(def, `storage pool '${def.name}'`);
+    const p = this.addPool(def, false, true);
     this.emit(poolEvent('defined', p.def));
     return this.poolSummary(p);
   }

@@ -1,4 +1,4 @@
-import type { XmlElement } from './tree.js';
+import { XmlElement as XmlElementClass, type XmlElement } from './tree.js';
 import type { XmlWriter } from './write.js';
 
 /**
@@ -37,4 +37,39 @@ export function withKeptAttrs(
   kept: KeptXml | undefined,
 ): Array<readonly [string, string | number | bigint | boolean | undefined | null]> {
   return kept?.attrs ? [...attrs, ...kept.attrs] : attrs;
+}
+
+/** Where a model kept XML it did not know: the element path and what was kept. */
+export interface UnknownXml {
+  path: string;
+  what: string;
+}
+
+/**
+ * Finds XML a parsed model kept because it did not know it (any `kept` or
+ * `…Kept` field), for `define --validate`: virtkit's typed models are its
+ * schema, so content they do not know fails validation instead of being
+ * carried along.
+ */
+export function findUnknownXml(model: unknown, path = ''): UnknownXml | undefined {
+  if (!model || typeof model !== 'object' || model instanceof XmlElementClass || model instanceof Map) return undefined;
+  if (Array.isArray(model)) {
+    for (let i = 0; i < model.length; i++) {
+      const r = findUnknownXml(model[i], `${path}[${i}]`);
+      if (r) return r;
+    }
+    return undefined;
+  }
+  for (const [k, v] of Object.entries(model as Record<string, unknown>)) {
+    if ((k === 'kept' || k.endsWith('Kept')) && v && typeof v === 'object') {
+      const kept = v as KeptXml;
+      const where = k === 'kept' ? path : `${path}.${k.slice(0, -4)}`;
+      if (kept.children?.length) return { path: where, what: `element <${kept.children[0]!.name}>` };
+      if (kept.attrs?.length) return { path: where, what: `attribute '${kept.attrs[0]![0]}'` };
+      continue;
+    }
+    const r = findUnknownXml(v, path ? `${path}.${k}` : k);
+    if (r) return r;
+  }
+  return undefined;
 }

@@ -254,3 +254,27 @@ async function removeCgroupTree(dir: string): Promise<void> {
 export async function removeCgroupFolders(dirs: string[]): Promise<void> {
   for (const d of dirs) await removeCgroupTree(d);
 }
+
+async function readPids(dirs: string[]): Promise<number[]> {
+  for (const d of dirs) {
+    const t = await readFile(join(d, 'cgroup.procs'), 'utf8').catch(() => undefined);
+    if (t !== undefined) return t.split('\n').filter(Boolean).map(Number);
+  }
+  return [];
+}
+
+/**
+ * A running container's monitor and init pids from its cgroups (cheaper
+ * than asking lxc-info): the monitor alone in its cgroup, the init the
+ * container process whose parent it is.
+ */
+export async function containerPids(monitorDirs: string[], containerDirs: string[]): Promise<{ monitor: number; init: number } | undefined> {
+  const monitors = await readPids(monitorDirs);
+  if (monitors.length !== 1) return undefined;
+  for (const pid of await readPids(containerDirs)) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === monitors[0]) return { monitor: monitors[0]!, init: pid };
+  }
+  return undefined;
+}

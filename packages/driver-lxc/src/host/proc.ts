@@ -54,11 +54,10 @@ export function pidAlive(pid: number): boolean {
 /** Waits until a process is gone (or `ms` pass); returns whether it is gone. */
 export async function waitForExit(pid: number, startTicks: number | undefined, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
-  let delay = 5;
-  for (;;) {
+  // Short polls first: a killed container's monitor is usually gone within milliseconds.
+  for (let i = 0; ; i++) {
     if (!(await sameProcessAlive(pid, startTicks))) return true;
     if (Date.now() >= end) return false;
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 100);
+    await new Promise((r) => setTimeout(r, i < 50 ? 2 : 50));
   }
 }

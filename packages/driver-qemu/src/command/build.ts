@@ -475,7 +475,7 @@ class Builder {
       }
       default: {
         const alias = `char${sc.info.alias ?? ''}`;
-        if (sc.passthrough) emitChardev(cmd, state, sc.passthrough, alias);
+        if (sc.passthrough) emitChardev(cmd, state, sc.passthrough, alias, 'smartcard');
         o = props([['driver', 'ccid-card-passthru'], ['chardev', alias]]);
       }
     }
@@ -660,7 +660,7 @@ class Builder {
     const { def, cmd, state } = this;
     for (const r of def.devices.redirdevs) {
       const alias = r.info.alias ?? '';
-      emitChardev(cmd, state, r.source, `char${alias}`);
+      emitChardev(cmd, state, r.source, `char${alias}`, 'usbredir');
       let filter: string | undefined;
       const f = def.devices.redirfilter;
       if (f) {

@@ -19,7 +19,7 @@ function reconnect(src: ChrSourceDef): string {
   return ',reconnect=0';
 }
 
-export function chardevString(state: BuildState, src: ChrSourceDef, alias: string): string {
+export function chardevString(state: BuildState, src: ChrSourceDef, alias: string, spicevmcName = 'vdagent'): string {
   const priv = state.chrPriv(src);
   let s: string;
   switch (src.type) {
@@ -67,7 +67,7 @@ export function chardevString(state: BuildState, src: ChrSourceDef, alias: strin
       }
       s += reconnect(src);
       break;
-    case 'spicevmc': s = `spicevmc,id=${alias},name=${src.channel ?? 'vdagent'}`; break;
+    case 'spicevmc': s = `spicevmc,id=${alias},name=${spicevmcName}`; break;
     case 'spiceport': s = `spiceport,id=${alias},name=${src.channel ?? ''}`; break;
     case 'qemu-vdagent':
       s = `qemu-vdagent,id=${alias},name=vdagent`;
@@ -93,7 +93,7 @@ export function chardevString(state: BuildState, src: ChrSourceDef, alias: strin
 }
 
 /** qemuBuildChardevCommand: TLS objects, passed descriptors, then -chardev. */
-export function emitChardev(cmd: QemuCommand, state: BuildState, src: ChrSourceDef, alias: string): void {
+export function emitChardev(cmd: QemuCommand, state: BuildState, src: ChrSourceDef, alias: string, spicevmcName?: string): void {
   const priv = state.chrPriv(src);
   if (src.type === 'tcp' && priv.tlsCertPath) {
     if (priv.tlsSecret) cmd.arg('-object', toJson(secretProps(priv.tlsSecret)));
@@ -103,5 +103,5 @@ export function emitChardev(cmd: QemuCommand, state: BuildState, src: ChrSourceD
   }
   if (src.type === 'file') emitFdPass(cmd, priv.sourceFd);
   emitFdPass(cmd, priv.logFd);
-  cmd.arg('-chardev', chardevString(state, src, alias));
+  cmd.arg('-chardev', chardevString(state, src, alias, spicevmcName));
 }

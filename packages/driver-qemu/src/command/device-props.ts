@@ -57,6 +57,8 @@ export function addAddressProps(o: JsonObject, def: DomainDef, info: DeviceInfo,
     }
     case 'drive':
       return addDriveAddress(o, def, info, diskBus);
+    case 'spapr-vio':
+      return addProps(o, [['reg', a.reg]]);
     default:
       return o;
   }
@@ -214,7 +216,7 @@ export function diskDeviceProps(state: BuildState, disk: DiskDef, bootindex: num
   ]);
   if (disk.wwn) {
     wwn = BigInt(`0x${disk.wwn.replace(/^0x/, '')}`);
-    o.wwn = Number(wwn) <= Number.MAX_SAFE_INTEGER ? Number(wwn) : (wwn.toString() as unknown as number);
+    o.wwn = wwn;
   }
   addProps(o, [
     ['rotation_rate', nz(disk.rotationRate)], ['vendor', disk.vendor], ['product', disk.product], ['removable', removable],

@@ -2,7 +2,7 @@
  * Facts about host files that change the command line, probed the cheap
  * way (sysfs) instead of libvirt's ioctls.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 
 /** virFileIsCDROM: the block device is an optical drive (SCSI peripheral type 5). */
@@ -12,5 +12,15 @@ export function isCdromDevice(path: string): boolean {
     return readFileSync(`/sys/class/block/${dev}/device/type`, 'utf8').trim() === '5';
   } catch {
     return false;
+  }
+}
+
+/** virHostGetDRMRenderNode: the first DRM render node (/dev/dri/renderD*). */
+export function hostDrmRenderNode(): string | undefined {
+  try {
+    const nodes = readdirSync('/dev/dri').filter((n) => n.startsWith('renderD')).sort();
+    return nodes[0] ? `/dev/dri/${nodes[0]}` : undefined;
+  } catch {
+    return undefined;
   }
 }

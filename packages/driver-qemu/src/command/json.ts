@@ -5,7 +5,8 @@
  * ones a device does not set.
  */
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+/** bigint carries 64-bit unsigned values (WWNs) that a double cannot hold. */
+export type JsonValue = string | number | bigint | boolean | null | JsonValue[] | JsonObject;
 export interface JsonObject {
   [key: string]: JsonValue;
 }
@@ -45,6 +46,11 @@ export function onOff(b: boolean | undefined): string | undefined {
 
 /** Compact JSON as virJSONValueToString(…, false) prints it. */
 export function toJson(v: JsonValue): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) return `[${v.map(toJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${toJson(x)}`).join(',')}}`;
+  }
   return JSON.stringify(v);
 }
 

@@ -67,6 +67,8 @@ export interface QemuCommandOptions {
   env?: { PATH?: string; USER?: string; LOGNAME?: string };
   /** Whether a host block device is an optical drive (host_cdrom); probed through sysfs when absent. */
   isCdrom?: (path: string) => boolean;
+  /** The host's DRM render node for GL displays without one; the first /dev/dri/renderD* when absent. */
+  drmRenderNode?: () => string | undefined;
   /** Path of the swtpm control socket (default under the driver's state dir). */
   swtpmSocketPath?: string;
 }

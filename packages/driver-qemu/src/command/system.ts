@@ -424,6 +424,31 @@ export function buildIothreads(cmd: QemuCommand, state: BuildState): void {
   }
 }
 
+/**
+ * virDomainNumaGetNodeInitiator: a node with vCPUs initiates for itself;
+ * otherwise the initiator with the lowest latency (or else the highest
+ * bandwidth) to it.
+ */
+function numaNodeInitiator(def: DomainDef, node: number): number {
+  const cells = numaCells(def);
+  if (cells[node]?.cpus?.length) return node;
+  let minLat = Infinity;
+  let maxBw = 0;
+  let byLat = -1;
+  let byBw = -1;
+  for (const l of def.cpu?.numa?.interconnects ?? []) {
+    if (l.target !== node) continue;
+    if (l.kind === 'latency' && l.value < minLat) {
+      minLat = l.value;
+      byLat = l.initiator;
+    } else if (l.kind === 'bandwidth' && l.value > maxBw) {
+      maxBw = l.value;
+      byBw = l.initiator;
+    }
+  }
+  return byLat >= 0 ? byLat : byBw;
+}
+
 export function buildNuma(cmd: QemuCommand, state: BuildState): void {
   const { def, caps } = state;
   const cells = numaCells(def);
@@ -444,7 +469,10 @@ export function buildNuma(cmd: QemuCommand, state: BuildState): void {
     if (needBackend) emitMemObject(cmd, state, backends[i]!);
     let s = `node,nodeid=${i}`;
     if (c.cpus && c.cpus.length) for (const part of formatIdList(c.cpus).split(',')) s += `,cpus=${part}`;
-    if (hmat) s += `,initiator=${(c as { initiator?: number }).initiator ?? master}`;
+    if (hmat) {
+      const ini = numaNodeInitiator(def, i);
+      s += `,initiator=${ini < 0 ? master : ini}`;
+    }
     if (needBackend) s += `,memdev=ram-node${i}`;
     else s += `,mem=${Math.floor(c.memory / 1024)}`;
     cmd.arg('-numa', s);

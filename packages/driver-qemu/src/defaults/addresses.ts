@@ -3,9 +3,10 @@
  * virtio-serial ports, PCI slots, USB ports (with hubs added when the
  * controllers run out of ports) and memory-module slots.
  */
-import { VirtError, maybeAddController, type DeviceInfo, type DomainDef, type HubDef, type UsbAddress } from '@virtkit/core';
+import { VirtError, deviceInfoOf, listDevices, maybeAddController, type DeviceInfo, type DomainDef, type HubDef, type UsbAddress } from '@virtkit/core';
 import type { QemuCapabilities } from '../caps/index.js';
 import { assignPciAddresses } from './pci-address.js';
+import { isPSeries } from './machine.js';
 
 function xmlError(msg: string): VirtError {
   return new VirtError('XML_ERROR', msg, { origin: 'qemu' });
@@ -305,9 +306,52 @@ function assignMemorySlots(def: DomainDef): void {
   }
 }
 
-/** qemuDomainAssignAddresses for x86 machines (virtio-mmio, CCW and spapr-vio are not modelled). */
+/** Default spapr-vio registers (QEMU's spapr_llan/vscsi/vty/nvram/tpm). */
+const VIO_ADDR = { net: 0x1000, scsi: 0x2000, serial: 0x30000000, nvram: 0x3000, tpm: 0x4000 };
+
+/** qemuDomainAssignSpaprVIOAddress: the default register, moved on by 0x1000 while taken. */
+function assignSpaprVio(def: DomainDef, info: DeviceInfo, defaultReg: number): void {
+  const a = info.address;
+  if (a?.type !== 'spapr-vio') return;
+  const user = a.reg !== undefined;
+  if (!user) a.reg = defaultReg;
+  const infos = listDevices(def.devices).map(deviceInfoOf).filter((x): x is DeviceInfo => !!x && x !== info);
+  const taken = () => infos.some((x) => x.address?.type === 'spapr-vio' && x.address.reg === a.reg);
+  while (taken()) {
+    if (user) throw new VirtError('XML_ERROR', `spapr-vio address 0x${a.reg!.toString(16)} already in use`, { origin: 'qemu' });
+    a.reg! += 0x1000;
+  }
+}
+
+/** qemuDomainAssignSpaprVIOAddresses. */
+function assignSpaprVioAddresses(def: DomainDef): void {
+  const pseries = isPSeries(def);
+  for (const n of def.devices.interfaces) {
+    if (n.model === 'spapr-vlan') n.info.address = n.info.address?.type === 'spapr-vio' ? n.info.address : { type: 'spapr-vio' };
+    assignSpaprVio(def, n.info, VIO_ADDR.net);
+  }
+  for (const c of def.devices.controllers) {
+    if (c.type === 'scsi' && c.model === 'ibmvscsi') c.info.address = c.info.address?.type === 'spapr-vio' ? c.info.address : { type: 'spapr-vio' };
+    assignSpaprVio(def, c.info, VIO_ADDR.scsi);
+  }
+  for (const s of def.devices.serials) {
+    if (pseries && s.targetType !== 'isa-serial' && !s.info.address) s.info.address = { type: 'spapr-vio' };
+    assignSpaprVio(def, s.info, VIO_ADDR.serial);
+  }
+  if (def.devices.nvram) {
+    if (pseries && !def.devices.nvram.info.address) def.devices.nvram.info.address = { type: 'spapr-vio' };
+    assignSpaprVio(def, def.devices.nvram.info, VIO_ADDR.nvram);
+  }
+  for (const t of def.devices.tpms) {
+    if (pseries && t.model !== 'spapr-tpm-proxy' && !t.info.address) t.info.address = { type: 'spapr-vio' };
+    assignSpaprVio(def, t.info, VIO_ADDR.tpm);
+  }
+}
+
+/** qemuDomainAssignAddresses (virtio-mmio and CCW are not modelled). */
 export function assignQemuAddresses(def: DomainDef, caps: QemuCapabilities, newDomain: boolean): void {
   assignVirtioSerialAddresses(def);
+  assignSpaprVioAddresses(def);
   assignPciAddresses(def, caps);
   assignUsbAddresses(def, newDomain);
   assignMemorySlots(def);

@@ -24,6 +24,10 @@ runDriverTestkit({
   guestHandlesShutdown: true,
   timeoutMs: 60_000,
   cleanup: async () => {
+    if (process.env.VK_DEBUG) {
+      const { readdirSync, readFileSync } = await import('node:fs');
+      for (const f of readdirSync(join(root, 'lib/qemu/log'))) console.log(f, readFileSync(join(root, 'lib/qemu/log', f), 'utf8').slice(-800));
+    }
     await killQemusMatching(root);
     rmSync(root, { recursive: true, force: true });
   },

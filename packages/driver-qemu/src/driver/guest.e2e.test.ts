@@ -1,0 +1,204 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Connection, PluginLoader, type DomainHandle, type VirtEvent } from '@virtkit/core';
+import { buildTestGuest, killQemusMatching, SerialConsole, testGuestDomainXml, type TestGuest } from '../test-support.js';
+import { withLock } from './locks.js';
+import { QemuPaths } from './paths.js';
+
+// Real guests, checked from inside: the test guest's shell on the serial
+// console says what the guest sees after each change.
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const loader = new PluginLoader({ roots: [], pluginPath: pkgDir });
+const root = mkdtempSync(join(tmpdir(), 'vk-qemu-e2e-'));
+const uri = `qemu:///embed?root=${root}`;
+const run = promisify(execFile);
+let guest: TestGuest;
+let conn: Connection;
+const events: VirtEvent[] = [];
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function consoleOf(d: DomainHandle): Promise<SerialConsole> {
+  const con = SerialConsole.fromStream(await d.openConsole());
+  con.write('\n');
+  await con.waitFor(guest.prompt, 30_000);
+  return con;
+}
+
+/** Runs a script in another Node process against the same embed root (what a second `virtkit` would do). */
+async function inOtherProcess(body: string): Promise<string> {
+  const script = `
+import { Connection, PluginLoader } from '@virtkit/core';
+const conn = await Connection.open(${JSON.stringify(uri)}, { loader: new PluginLoader({ roots: [], pluginPath: ${JSON.stringify(pkgDir)} }) });
+const out = [];
+conn.on('*', (e) => out.push(e.kind + ':' + (e.type ?? e.event) + ':' + (e.detail ?? '')));
+${body}
+await conn.close();
+console.log(JSON.stringify(out));
+`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: pkgDir, timeout: 60_000 });
+  return stdout;
+}
+
+beforeAll(async () => {
+  guest = await buildTestGuest();
+  conn = await Connection.open(uri, { loader });
+  conn.on('*', (e) => events.push(e));
+}, 60_000);
+
+afterAll(async () => {
+  for (const d of (await conn?.listAllDomains().catch(() => [])) ?? []) {
+    if (d.id >= 0) await d.destroy().catch(() => {});
+    await d.undefine({ managedSave: true }).catch(() => {});
+  }
+  await conn?.close();
+  await killQemusMatching(root);
+  rmSync(root, { recursive: true, force: true });
+}, 60_000);
+
+describe('a real guest', () => {
+  it('boots to a prompt on its serial console and powers off by itself on shutdown', async () => {
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-boot'));
+    await d.start();
+    const con = await consoleOf(d);
+    expect(await con.run('echo $((6*7))')).toBe('42');
+    con.close();
+    await d.shutdown();
+    // Nobody waits: the guest handles the ACPI button, QEMU ends, and this process notices.
+    const st = await until('shutoff', async () => ((await d.getState()).state === 'shutoff' ? await d.getState() : undefined));
+    expect(st.reason).toBe('shutdown');
+    expect(events.some((e) => e.kind === 'domain' && e.domain.name === 'e2e-boot' && e.type === 'stopped' && e.detail === 'shutdown')).toBe(true);
+    await d.undefine();
+  }, 90_000);
+
+  it('shows a hot-plugged disk, vCPU and DIMM inside the guest, and in the live XML', async () => {
+    const img = join(root, 'hot.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', img, '32M']);
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-hot', { maxMemory: { mib: 1024, slots: 4 }, vcpus: 1, maxVcpus: 4 }));
+    await d.start();
+    const con = await consoleOf(d);
+    try {
+      expect((await con.run('ls /sys/block')).split(/\s+/)).not.toContain('vda');
+      const memBefore = Number(/MemTotal:\s+(\d+)/.exec(await con.run('grep MemTotal /proc/meminfo'))![1]);
+
+      await d.attachDevice(`<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${img}'/><target dev='vdb' bus='virtio'/></disk>`);
+      await d.setVcpus(2, { live: true });
+      await d.attachDevice(`<memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target></memory>`);
+
+      await until('the disk in the guest', async () => ((await con.run('ls /sys/block')).split(/\s+/).includes('vda') ? true : undefined));
+      expect(await con.run('cat /sys/block/vda/size')).toBe(String((32 * 1024 * 1024) / 512));
+      await until('the vCPU online', async () => ((await con.run('cat /sys/devices/system/cpu/online')) === '0-1' ? true : undefined));
+      const memAfter = await until('the DIMM online', async () => {
+        const m = Number(/MemTotal:\s+(\d+)/.exec(await con.run('grep MemTotal /proc/meminfo'))![1]);
+        return m > memBefore ? m : undefined;
+      });
+      expect(memAfter - memBefore).toBeGreaterThan(100 * 1024);
+
+      const xml = await d.getXmlDesc();
+      expect(xml).toContain("<target dev='vdb' bus='virtio'/>");
+      expect(xml).toMatch(/<memory model='dimm'>[\s\S]*<size unit='KiB'>131072<\/size>/);
+      expect(xml).toContain("<vcpu placement='static' current='2'>4</vcpu>");
+      expect((await d.getInfo()).vcpus).toBe(2);
+      // The persistent definition is untouched by live-only changes.
+      expect(await d.getXmlDesc({ inactive: true })).not.toContain('vdb');
+
+      const stats = await d.getStats(['block', 'vcpu', 'balloon', 'cpu']);
+      expect(stats['block.count']).toBe(1);
+      expect(stats['block.0.name']).toBe('vdb');
+      expect(stats['vcpu.current']).toBe(2);
+      expect(Number(stats['cpu.time'])).toBeGreaterThan(0);
+    } finally {
+      con.close();
+      await d.destroy();
+      await d.undefine();
+    }
+  }, 120_000);
+
+  it('is re-attached by another process, which sees and changes it under the same lock', async () => {
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-attach'));
+    await d.start();
+    try {
+      const out = await inOtherProcess(`
+const d = await conn.lookupDomainByName('e2e-attach');
+console.log('STATE', JSON.stringify(await d.getState()), d.id);
+await d.suspend();
+`);
+      expect(out).toContain('"state":"running"');
+      expect((await d.getState()).state).toBe('paused');
+
+      // While this process holds the domain's lock, another process's resume waits.
+      const paths = new QemuPaths({ scope: 'embed', config: join(root, 'etc'), data: join(root, 'lib'), runtime: join(root, 'run') });
+      const released = { at: 0 };
+      const other = withLock(paths.domainLock(d.uuid), 'test', async () => {
+        const child = inOtherProcess(`const d = await conn.lookupDomainByName('e2e-attach'); await d.resume(); console.log('RESUMED', Date.now());`);
+        await new Promise((r) => setTimeout(r, 1500));
+        expect((await d.getState()).state).toBe('paused');
+        released.at = Date.now();
+        return child;
+      });
+      const childOut = await other;
+      const resumedAt = Number(/RESUMED (\d+)/.exec(childOut)![1]);
+      expect(resumedAt).toBeGreaterThanOrEqual(released.at);
+      expect((await d.getState()).state).toBe('running');
+    } finally {
+      await d.destroy().catch(() => {});
+      await d.undefine();
+    }
+  }, 120_000);
+
+  it('notices a QEMU that dies on its own: crashed, with an event, also from the next process', async () => {
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-crash'));
+    await d.start();
+    const pid = Number((await import('node:fs')).readFileSync(join(root, 'run/qemu', `domain-${d.id}-e2e-crash`, 'qemu.pid'), 'utf8'));
+    process.kill(pid, 'SIGKILL');
+    // This process started it: it hears the exit and records it.
+    const st = await until('shutoff', async () => ((await d.getState()).state === 'shutoff' ? await d.getState() : undefined));
+    expect(st.reason).toBe('crashed');
+    await until('the stopped event', async () => (events.some((e) => e.kind === 'domain' && e.domain.name === 'e2e-crash' && e.type === 'stopped' && e.detail === 'failed') ? true : undefined));
+
+    // A guest started by another process dies while nobody watches: the next process that looks records it.
+    await inOtherProcess(`await (await conn.lookupDomainByName('e2e-crash')).start();`);
+    // (No lookup here: this process would start watching it and record the crash itself.)
+    const fs = await import('node:fs');
+    const runDir = fs.readdirSync(join(root, 'run/qemu')).find((f) => /^domain-\d+-e2e-crash$/.test(f))!;
+    const pid2 = Number(fs.readFileSync(join(root, 'run/qemu', runDir, 'qemu.pid'), 'utf8'));
+    process.kill(pid2, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    const out = await inOtherProcess(`console.log('STATE', JSON.stringify(await (await conn.lookupDomainByName('e2e-crash')).getState()));`);
+    expect(out).toContain('"state":"shutoff","reason":"crashed"');
+    expect(out).toContain('domain:stopped:failed');
+    await d.undefine();
+  }, 120_000);
+
+  it('saves to a managed image, starts from it, and keeps the guest state', async () => {
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-managed'));
+    await d.start();
+    let con = await consoleOf(d);
+    await con.run('echo remembered > /tmp/mark');
+    con.close();
+    await d.managedSave();
+    expect(await d.getState()).toEqual({ state: 'shutoff', reason: 'saved' });
+    expect(await d.hasManagedSave()).toBe(true);
+    await d.start();
+    expect((await d.getState()).reason).toBe('restored');
+    expect(await d.hasManagedSave()).toBe(false);
+    con = await consoleOf(d);
+    expect(await con.run('cat /tmp/mark')).toBe('remembered');
+    con.close();
+    await d.destroy();
+    await d.undefine();
+  }, 120_000);
+});
