@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { main } from './main.js';
 
+// `virtkit list | head` closes our stdout early: that ends the output, it is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

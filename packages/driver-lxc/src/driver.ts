@@ -121,7 +121,7 @@ export class LxcDomainDriver implements DomainDriver {
   private readonly relativeCgroups: boolean;
   private readonly cgroupTag: string;
 
-  constructor(private readonly opts: LxcDriverOptions) {
+  constructor(opts: LxcDriverOptions) {
     this.store = new LxcStore(lxcPathsFor(opts.dirs));
     this.tools = new LxcTools(this.store.paths.lxcpath);
     this.events = opts.events;
@@ -182,7 +182,7 @@ export class LxcDomainDriver implements DomainDriver {
   private async saveState(s: LxcRuntimeState, event?: { type: DomainEventType; detail: string }): Promise<void> {
     s.seq = (s.seq ?? 0) + 1;
     if (event) s.lastEvent = { type: event.type, detail: event.detail, pid: process.pid, at: Date.now() };
-    (s as LxcRuntimeState & { writer?: string }).writer = this.writer;
+    s.writer = this.writer;
     await this.store.writeState(s);
     this.seen.set(s.name, s.seq);
   }
@@ -946,7 +946,7 @@ export class LxcDomainDriver implements DomainDriver {
         }
         const before = this.seen.get(name);
         this.seen.set(name, s.seq);
-        const writer = (s as LxcRuntimeState & { writer?: string }).writer;
+        const writer = s.writer;
         if (before === undefined || before === s.seq || !s.lastEvent || writer === this.writer) continue;
         const id = isActive(s) ? s.monitorPid ?? -1 : -1;
         this.events.emit({ ...domainEvent(s.lastEvent.type as DomainEventType, s.lastEvent.detail as never, { name: s.name, uuid: s.uuid, id }), timestamp: s.lastEvent.at });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection, PluginLoader, VirtError, type DomainHandle, type VirtEvent } from '@virtkit/core';
+import { Connection, PluginLoader, VirtError, type VirtEvent } from '@virtkit/core';
 import {
   buildBusyboxRootfs, canRunLxcTests, containerInitPid, containerXml, embedLxcpath, lxcLeftovers, readProcessCgroupFile, removeRootfs, runInContainer, runTag,
 } from './testing/index.js';
@@ -71,7 +71,7 @@ describe.skipIf(!can.ok)(`LXC containers (real) ${can.ok ? '' : `— skipped: ${
       expect(await lxcLeftovers(root, uuids)).toEqual([]);
     } finally {
       // Whatever is still there after a failure: stop it by hand.
-      for (const n of ['basic', 'mem', 'idmap', 'console', 'crash', 'fail', 'auto', 'tune']) {
+      for (const n of ['basic', 'mem', 'idmap', 'console', 'crash', 'fail', 'auto', 'tune', 'ro']) {
         const { spawnSync } = await import('node:child_process');
         spawnSync('lxc-stop', ['-k', '-n', name(n), '-P', lxcpath()]);
       }
@@ -286,6 +286,20 @@ describe.skipIf(!can.ok)(`LXC containers (real) ${can.ok ? '' : `— skipped: ${
     await expect(d.save('/tmp/x.save')).rejects.toMatchObject({ code: 'NO_SUPPORT' });
     await expect(d.shutdown({ modes: ['acpi'] })).rejects.toBeInstanceOf(VirtError);
     await d.destroy();
+  });
+
+  it('starts paused on a read-only root, and stops gracefully', async () => {
+    const xml = containerXml(name('ro'), rootfs).replace("<target dir='/'/>", "<target dir='/'/>\n      <readonly/>");
+    const d = await conn.defineDomainXml(xml);
+    uuids.push(d.uuid);
+    await d.start({ paused: true });
+    expect(await d.getState()).toEqual({ state: 'paused', reason: 'user' });
+    await d.resume();
+    const r = inside('ro', 'touch /root/x 2>&1; grep " / " /proc/mounts | head -1');
+    expect(r.stdout).toMatch(/Read-only|ro,/);
+    await d.destroy({ graceful: true });
+    expect(await d.getState()).toEqual({ state: 'shutoff', reason: 'destroyed' });
+    await d.undefine();
   });
 
   it('converts between domain XML and LXC configs', async () => {

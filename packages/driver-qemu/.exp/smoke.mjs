@@ -1,3 +1,4 @@
+import * as require_fs from 'node:fs';
 import { Connection, PluginLoader } from '@virtkit/core';
 import { buildTestGuest } from '../dist/test-support.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,7 +45,7 @@ try {
   t0 = t(); await d.detachDevice(`<disk type='file' device='disk'><target dev='vdb'/></disk>`, { live: true }).catch(e => console.log('detach err', e.message)); console.log('detach disk', (t() - t0).toFixed(1));
   const file = join(root, 'smoke.save');
   t0 = t(); await d.save(file); console.log('save', (t() - t0).toFixed(1), (await d.getState()));
-  t0 = t(); const r = await conn.restoreDomain(file); console.log('restore', (t() - t0).toFixed(1), await r.getState());
+  t0 = t(); const r = await conn.restoreDomain(file).catch(e => { console.log(require_fs.readFileSync(join(root, 'lib/qemu/log/smoke.log'), 'utf8').slice(-1500)); throw e; }); console.log('restore', (t() - t0).toFixed(1), await r.getState());
   con.destroy();
   t0 = t(); await r.shutdown({ waitMs: 20000 }); console.log('shutdown', (t() - t0).toFixed(1), await d.getState());
   await d.undefine();

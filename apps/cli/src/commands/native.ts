@@ -5,7 +5,8 @@ import { readXmlFile } from './domain.js';
 /**
  * Native formats that convert without their hypervisor (virsh needs a
  * connection to the driver; these work offline too): xl.cfg through the
- * Xen driver's converters, LXC configs through the LXC driver's.
+ * Xen driver's converters, LXC configs through the LXC driver's, QEMU
+ * command lines through the QEMU driver's builder.
  */
 interface OfflineConverter {
   /** The driver whose connection converts this format itself. */
@@ -19,6 +20,13 @@ const OFFLINE: Record<string, OfflineConverter> = {
     driver: 'xen',
     fromNative: async (cfg) => (await import('@virtkit/driver-xen')).xlToDomainXml(cfg),
     toNative: async (xml) => (await import('@virtkit/driver-xen')).domainXmlToXl(xml),
+  },
+  'qemu-argv': {
+    driver: 'qemu',
+    fromNative: async () => {
+      throw new VirtError('NO_SUPPORT', 'converting a QEMU command line to domain XML is not supported');
+    },
+    toNative: async (xml) => (await import('@virtkit/driver-qemu')).domainXmlToQemuArgvLine(xml),
   },
   'lxc-tools': {
     driver: 'lxc',

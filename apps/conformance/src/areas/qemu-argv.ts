@@ -82,6 +82,7 @@ const area: ConformanceArea = {
       swtpmSocketPath: '/dev/test',
       // The harness's mock treats only /dev/cdrom as an optical drive.
       isCdrom: (path) => path === '/dev/cdrom',
+      drmRenderNode: () => '/dev/dri/foo',
       env: { USER: 'test', LOGNAME: 'test', PATH: '/bin' },
     });
     return formatQemuArgs(cmd);

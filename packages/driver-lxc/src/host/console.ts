@@ -74,7 +74,16 @@ export function openContainerConsole(consoleArgv: string[], what: string): Promi
         child.stdout.resume();
       },
       destroy(err, cb) {
-        if (child.exitCode === null) child.kill('SIGTERM');
+        // script waits for lxc-console, which may sit in a read: end both, and let nothing here hold the process open.
+        if (child.exitCode === null) {
+          child.kill('SIGTERM');
+          const force = setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 500);
+          force.unref?.();
+        }
+        child.stdin.destroy();
+        child.stdout.destroy();
+        child.stderr.destroy();
+        child.unref();
         cb(err);
       },
     });

@@ -4,7 +4,6 @@
  * state, and read why its init ended from the container's log.
  */
 import { readFile } from 'node:fs/promises';
-import { VirtError } from '@virtkit/core';
 import { runCommand, type CommandResult } from './command.js';
 
 export type LxcState = 'STOPPED' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'ABORTING' | 'FREEZING' | 'FROZEN' | 'THAWED';
@@ -112,8 +111,4 @@ export async function lxcLogErrors(logFile: string, max = 2): Promise<string> {
   } catch {
     return '';
   }
-}
-
-export function lxcToolsMissing(err: unknown): boolean {
-  return err instanceof VirtError && /ENOENT|cannot run/.test(err.message);
 }

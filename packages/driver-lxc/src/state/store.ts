@@ -67,6 +67,8 @@ export interface LxcRuntimeState {
   /** Bumped at every change; with lastEvent, lets other processes replay what happened. */
   seq: number;
   lastEvent?: { type: string; detail: string; pid: number; at: number };
+  /** The driver instance that wrote it (`pid:random`). */
+  writer?: string;
 }
 
 export class LxcStore {

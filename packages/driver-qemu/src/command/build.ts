@@ -17,9 +17,9 @@ import { addAddressProps, addRomProps, controllerDevProps, diskDeviceProps, virt
 import { audioIdString, buildAudio, buildGraphics, buildVideos } from './graphics.js';
 import { addProps, escapeComma, nz, props, toJson, type JsonObject } from './json.js';
 import type { QemuCommandOptions } from './options.js';
-import { isEmptySource, prepareDomain, type PreparedDomain } from './prepare.js';
+import { MANAGED_PR_ALIAS, hasManagedPR, isEmptySource, prepareDomain, type PreparedDomain } from './prepare.js';
 import { BuildState } from './state.js';
-import { backendProps, emitChainBlockdevs, secretProps, sourceDependencies } from './storage.js';
+import { backendProps, emitChainBlockdevs, prManagerProps, secretProps, sourceDependencies } from './storage.js';
 import {
   buildAccel, buildBoot, buildClock, buildCpu, buildIothreads, buildMachine, buildMemory, buildMemoryDevices, buildName, buildNuma, buildPm,
   buildSmbios, buildSmp, buildSysinfoFwcfg,
@@ -93,6 +93,9 @@ class Builder {
     buildName(cmd, state);
     cmd.arg('-S');
     cmd.arg('-object', toJson(props([['qom-type', 'secret'], ['id', 'masterKey0'], ['format', 'raw'], ['file', `${state.libDir}/master-key.aes`]])));
+    if (hasManagedPR(def)) {
+      cmd.arg('-object', toJson(prManagerProps(MANAGED_PR_ALIAS, `${state.libDir}/${MANAGED_PR_ALIAS}.sock`)));
+    }
     const pflash = this.pflash();
     if (state.opts.hostFips && caps.has('enable-fips')) cmd.arg('-enable-fips');
     buildMachine(cmd, state, pflash);

@@ -267,6 +267,10 @@ function prepareSource(state: BuildState, disk: DiskDef | undefined, src: Storag
     if (cache) priv.cachemode = cache;
     if (disk.driver.discard) priv.discard = disk.driver.discard;
     if (disk.device === 'floppy') priv.floppyimg = true;
+    const res = src.reservations;
+    if (top && res && res.enabled !== false) {
+      priv.prManager = res.managed ? { alias: MANAGED_PR_ALIAS } : { alias: `pr-helper-${priv.storageNode}`, path: res.source?.path ?? '' };
+    }
     if (top && disk.device === 'cdrom' && src.type === 'block' && src.format === 'raw' && src.path) {
       if ((state.opts.isCdrom ?? isCdromDevice)(src.path)) priv.hostcdrom = true;
     }
@@ -367,6 +371,27 @@ function prepareChannelPaths(state: BuildState): void {
   }
 }
 
+/**
+ * qemuFirmwareEnsureNVRAM: a read-only pflash loader that keeps state gets
+ * a per-domain variable store in the driver's NVRAM directory.
+ */
+function ensureNvram(state: BuildState): void {
+  const os = state.def.os;
+  const l = os.loader;
+  if (!l || l.type !== 'pflash' || l.readonly !== true || l.stateless === true) return;
+  if (os.nvram?.path || os.nvram?.source) return;
+  os.nvram = { ...os.nvram, path: `${state.cfg.nvramDir}/${state.def.name}_VARS.fd` };
+  if (!os.nvram.format && l.format) os.nvram.format = l.format;
+}
+
+/** Alias of the per-domain managed qemu-pr-helper (qemuDomainGetManagedPRAlias). */
+export const MANAGED_PR_ALIAS = 'pr-helper0';
+
+/** virDomainDefHasManagedPR. */
+export function hasManagedPR(def: DomainDef): boolean {
+  return def.devices.disks.some((d) => d.src.reservations?.managed === true && d.src.reservations.enabled !== false);
+}
+
 export interface PreparedDomain {
   bootIndex: Map<DeviceInfo, number>;
 }
@@ -374,6 +399,7 @@ export interface PreparedDomain {
 /** qemuProcessPrepareDomain for a new start. */
 export function prepareDomain(state: BuildState): PreparedDomain {
   const { def, caps } = state;
+  if (!def.os.firmware) ensureNvram(state);
   assignQemuAddresses(def, caps, true);
   assignDeviceAliases(def);
   alignMemorySizes(def);

@@ -40,6 +40,8 @@ export interface SourcePriv {
   tlsCertdir?: string;
   tlsKeySecret?: SecretInfo;
   fdpass?: FdPass;
+  /** Persistent reservations helper: its alias, and the socket of an unmanaged one (managed helpers are one per domain). */
+  prManager?: { alias: string; path?: string };
   fdWritable?: boolean;
   /** Properties copied from the disk (qemuDomainPrepareDiskSourceData). */
   readonly: boolean;

@@ -218,7 +218,7 @@ export function backendProps(state: BuildState, src: StorageSource, priv: Source
           ro = priv.fdWritable ? false : priv.readonly;
         }
       }
-      fileprops = props([['filename', path], ['aio', priv.iomode], ['pr-manager', undefined]]);
+      fileprops = props([['filename', path], ['aio', priv.iomode], ['pr-manager', priv.prManager?.alias]]);
       break;
     }
     case 'dir':
@@ -306,12 +306,19 @@ function sliceProps(src: StorageSource, priv: SourcePriv): JsonObject {
 }
 
 /** Objects a source needs before its blockdevs (qemuBuildStorageSourceAttachPrepareCommon order). */
+/** A pr-manager-helper object: the socket of a qemu-pr-helper daemon. */
+export function prManagerProps(alias: string, path: string): JsonObject {
+  return props([['qom-type', 'pr-manager-helper'], ['id', alias], ['path', path]]);
+}
+
 export function sourceDependencies(priv: SourcePriv): JsonObject[] {
   const out: JsonObject[] = [];
+  const pr = priv.prManager;
+  if (pr?.path) out.push(prManagerProps(pr.alias, pr.path));
   if (priv.authSecret) out.push(secretProps(priv.authSecret));
+  for (const s of priv.encSecrets ?? []) out.push(secretProps(s));
   if (priv.tlsKeySecret) out.push(secretProps(priv.tlsKeySecret));
   if (priv.tlsAlias && priv.tlsCertdir) out.push(tlsCredsProps(priv.tlsCertdir, false, true, priv.tlsAlias, priv.tlsKeySecret?.alias));
-  for (const s of priv.encSecrets ?? []) out.push(secretProps(s));
   return out;
 }
 

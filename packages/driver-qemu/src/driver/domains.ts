@@ -252,7 +252,9 @@ export class QemuDomains implements DomainDriver {
 
   /** Starts a domain from a definition; the caller holds the domain lock. */
   async launch(req: LaunchRequest, event: { type: 'started'; detail: 'booted' | 'restored' }): Promise<void> {
-    const { record } = await launchDomain(this.ctx, req);
+    const { record, proc } = await launchDomain(this.ctx, req);
+    // The job is done: free the monitor for the next process (DESIGN.md, monitor ownership).
+    await proc.close();
     const dom = { name: record.name, uuid: record.uuid, id: record.id };
     this.ctx.emit('started', event.detail, dom);
     if (req.paused) this.ctx.emit('suspended', event.detail === 'restored' ? 'restored' : 'paused', dom);

@@ -147,9 +147,9 @@ await d.suspend();
         await new Promise((r) => setTimeout(r, 1500));
         expect((await d.getState()).state).toBe('paused');
         released.at = Date.now();
-        return child;
+        return { child }; // not the promise itself: withLock would wait for it while holding the lock
       });
-      const childOut = await other;
+      const childOut = await (await other).child;
       const resumedAt = Number(/RESUMED (\d+)/.exec(childOut)![1]);
       expect(resumedAt).toBeGreaterThanOrEqual(released.at);
       expect((await d.getState()).state).toBe('running');
@@ -184,10 +184,13 @@ await d.suspend();
   }, 120_000);
 
   it('saves to a managed image, starts from it, and keeps the guest state', async () => {
-    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-managed'));
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-managed', { vcpus: 1, maxVcpus: 2 }));
     await d.start();
     let con = await consoleOf(d);
     await con.run('echo remembered > /tmp/mark');
+    // A hot-plugged vCPU must be there again for the saved state to load.
+    await d.setVcpus(2, { live: true });
+    await until('the vCPU online', async () => ((await con.run('cat /sys/devices/system/cpu/online')) === '0-1' ? true : undefined));
     con.close();
     await d.managedSave();
     expect(await d.getState()).toEqual({ state: 'shutoff', reason: 'saved' });
@@ -197,6 +200,7 @@ await d.suspend();
     expect(await d.hasManagedSave()).toBe(false);
     con = await consoleOf(d);
     expect(await con.run('cat /tmp/mark')).toBe('remembered');
+    expect(await con.run('cat /sys/devices/system/cpu/online')).toBe('0-1');
     con.close();
     await d.destroy();
     await d.undefine();

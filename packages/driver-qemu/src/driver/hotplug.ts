@@ -5,7 +5,7 @@ import {
 import { assignDeviceAliases } from '../command/alias.js';
 import type { QmpClient } from '../qmp/client.js';
 import type { QemuDomains } from './domains.js';
-import { diskBlockdevs, diskDevice, diskNodeNames, dimmObjects, nicDevice, nicNetdev } from './interim-command.js';
+import { diskBlockdevs, diskDevice, diskNodeNames, dimmObjects, nicDevice, nicNetdev } from './hotplug-props.js';
 import { monitors } from './monitors.js';
 import { plugNic, unplugNic } from './nics.js';
 import type { DomainRecord } from './record.js';

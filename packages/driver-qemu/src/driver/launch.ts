@@ -10,6 +10,7 @@ import { runtimeCommandLine } from './command-line.js';
 import type { QemuDriverContext } from './context.js';
 import { monitors } from './monitors.js';
 import { plugNic, unplugNic } from './nics.js';
+import { plugBootVcpus } from './resources.js';
 import type { ConsoleEndpoint, DomainRecord, HostNicRecord } from './record.js';
 
 export interface LaunchRequest {
@@ -20,7 +21,7 @@ export interface LaunchRequest {
   /** State reasons after the start (`booted`/`user`, `restored`/`restored`). */
   runningReason: string;
   pausedReason: string;
-  /** A saved state file positioned at the migration stream: QEMU reads it (`-incoming fd:4`). */
+  /** A saved state file positioned at the migration stream: QEMU reads it (`-incoming defer`, then `migrate-incoming fd:4`). */
   incomingFd?: number;
   /** Runs before the vCPUs are started (waits for an incoming migration). */
   beforeCont?: (qmp: QmpClient) => Promise<void>;
@@ -110,7 +111,7 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
     await writeFile(join(runDir, 'master-key.aes'), randomBytes(32), { mode: 0o600 });
     for (const net of live.devices.interfaces) nics.push(await plugNic(ctx, live, net, net.info.alias ?? `net${nics.length}`));
     const forCommand = await resolveVolumeDisks(ctx, live);
-    const cmd = runtimeCommandLine(ctx, forCommand, caps, { id, accel, ...(req.incomingFd !== undefined ? { incoming: 'fd:4' } : {}) });
+    const cmd = runtimeCommandLine(ctx, forCommand, caps, { id, accel, runDir, ...(req.incomingFd !== undefined ? { incoming: 'defer' } : {}) });
     proc = await QemuProcess.launch({
       name: def.name, uuid: def.uuid, args: cmd.args, env: cmd.env, runDir, binary, logPath: ctx.paths.log(def.name),
       paused: true, monitorInArgs: true, ...(req.incomingFd !== undefined ? { extraFds: [req.incomingFd] } : {}),
@@ -118,6 +119,9 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
     monitors.adopt(proc);
     const qmp = proc.qmp!;
     const consoles = await readConsoles(qmp, live);
+    await plugBootVcpus(qmp, live);
+    // The saved state loads once the guest has the devices it was saved with (-incoming defer).
+    if (req.incomingFd !== undefined) await qmp.execute('migrate-incoming', { uri: 'fd:4' });
     if (req.beforeCont) await req.beforeCont(qmp);
     if (!req.paused) await qmp.execute('cont');
     const record: DomainRecord = {

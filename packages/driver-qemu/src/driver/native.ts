@@ -17,3 +17,19 @@ export async function xmlToNative(d: QemuDomains, format: string, xml: string): 
   const words = [...Object.entries(cmd.env).map(([k, v]) => `${k}=${shellQuote(v)}`), shellQuote(binary), ...cmd.args.map(shellQuote)];
   return `${words.join(' ')}\n`;
 }
+
+/**
+ * `domxml-to-native qemu-argv` without an open connection (the CLI's
+ * offline conversion): the command line for `qemu:///session`'s folders.
+ */
+export async function domainXmlToQemuArgvLine(xml: string): Promise<string> {
+  const { EventBus, parseUri } = await import('@virtkit/core');
+  const { QemuDriverContext } = await import('./context.js');
+  const { QemuDomains } = await import('./domains.js');
+  const ctx = new QemuDriverContext(parseUri('qemu:///session'), new EventBus(), {
+    storageBackend: async () => undefined,
+    networkMode: async () => undefined,
+    list: () => [],
+  });
+  return xmlToNative(new QemuDomains(ctx), 'qemu-argv', xml);
+}

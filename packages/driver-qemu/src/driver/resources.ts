@@ -49,7 +49,7 @@ export async function setDomainMemory(d: QemuDomains, uuid: string, kib: number,
   });
 }
 
-interface HotpluggableCpu {
+export interface HotpluggableCpu {
   type: string;
   'vcpus-count': number;
   props: { 'node-id'?: number; 'socket-id'?: number; 'die-id'?: number; 'core-id'?: number; 'thread-id'?: number };
@@ -57,7 +57,7 @@ interface HotpluggableCpu {
 }
 
 /** The vCPU id of a hot-pluggable entity, from the topology (libvirt's order: socket, die, core, thread). */
-function vcpuIndex(def: DomainDef, e: HotpluggableCpu): number {
+export function vcpuIndex(def: DomainDef, e: HotpluggableCpu): number {
   const t = def.cpu?.topology;
   const dies = t?.dies ?? 1;
   const cores = t?.cores ?? 1;
@@ -135,4 +135,25 @@ export async function setDomainVcpus(d: QemuDomains, uuid: string, count: number
       await d.saveConfig(def);
     }
   });
+}
+
+/**
+ * libvirt's qemuProcessSetupHotpluggableVcpus: vCPUs marked enabled and
+ * hotpluggable are not in `-smp`; they are added as devices while QEMU is
+ * still paused (in `order`), so a guest saved with hot-plugged vCPUs comes
+ * back with them.
+ */
+export async function plugBootVcpus(qmp: QmpClient, def: DomainDef): Promise<void> {
+  const wanted = (def.vcpu.vcpus ?? [])
+    .map((s, id) => ({ s, id }))
+    .filter(({ s }) => s.enabled && s.hotpluggable)
+    .sort((a, b) => (a.s.order ?? a.id) - (b.s.order ?? b.id));
+  if (wanted.length === 0) return;
+  const list = await qmp.execute<HotpluggableCpu[]>('query-hotpluggable-cpus');
+  for (const { id } of wanted) {
+    const e = list.find((x) => vcpuIndex(def, x) === id);
+    if (!e) throw new VirtError('CONFIG_UNSUPPORTED', `domain '${def.name}': QEMU has no hot-pluggable CPU for vCPU ${id}`, { origin: 'qemu' });
+    if (e['qom-path']) continue;
+    await qmp.execute('device_add', { driver: e.type, id: `vcpu${id}`, ...e.props });
+  }
 }

@@ -95,6 +95,8 @@ const ROWS: Record<Target, Record<string, Row>> = {
     updateDevice: { args: ['uuid', 'xml', 'opts?'], modify: true, lock: byUuid(), optional: true },
     setMemory: { args: ['uuid', 'count', 'opts?'], modify: true, lock: byUuid(), optional: true },
     setVcpus: { args: ['uuid', 'count', 'opts?'], modify: true, lock: byUuid(), optional: true },
+    getSchedulerParams: { args: ['uuid', 'opts?'], optional: true },
+    setSchedulerParams: { args: ['uuid', 'opts', 'opts?'], modify: true, lock: byUuid(), optional: true },
     // A console changes nothing by itself; core's wrapper does not lock it either.
     openConsole: { args: ['uuid', 'opts?'], optional: true, result: 'duplex' },
     xmlToNative: { args: ['name', 'xml'], optional: true },

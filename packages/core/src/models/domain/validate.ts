@@ -5,6 +5,7 @@
  */
 import type { DomainParseOptions, DomainParserConfig } from './context.js';
 import type { DomainDef } from './domain.js';
+import type { StorageSource } from './devices/storage-source.js';
 import { unsupported, xmlError } from './reader.js';
 import { validateChrSource } from './devices/chardev.js';
 import { listDevices } from './devices/index.js';
@@ -39,6 +40,47 @@ function checkDisks(def: DomainDef): void {
     if (disk.device === 'floppy' && disk.bus !== 'fdc' && disk.bus !== undefined && def.type !== 'xen') {
       // libvirt leaves the combination to the drivers.
     }
+  }
+}
+
+const SECRET_USAGE_TYPES = ['none', 'volume', 'ceph', 'iscsi', 'tls', 'vtpm'];
+
+/** virDomainDiskDefValidateSourceChainOne: secret types of network auth, LUKS cipher, rbd-only elements. */
+function checkDiskSourceChain(def: DomainDef): void {
+  for (const disk of def.devices.disks) {
+    const where = `disk '${disk.dst}'`;
+    for (let src: StorageSource | null | undefined = disk.src; src; src = src.backingStore) {
+      if (src.type === 'network' && src.auth) {
+        const t = src.auth.secret.type;
+        if (t === undefined || !SECRET_USAGE_TYPES.includes(t)) throw unsupported(where, `unknown secret type '${t ?? '<null>'}'`);
+        if ((src.protocol === 'iscsi' && t !== 'iscsi') || (src.protocol === 'rbd' && t !== 'ceph')) {
+          throw unsupported(where, `invalid secret type '${t}'`);
+        }
+      }
+      if (src.encryption?.format === 'luks' && src.encryption.cipher) {
+        throw unsupported(where, 'supplying <cipher> for domain disk definition is unnecessary');
+      }
+    }
+  }
+}
+
+/** virDomainDefMemtuneValidate: hugepage node sets may not overlap and must name guest NUMA nodes. */
+function checkHugepages(def: DomainDef): void {
+  const pages = def.memoryBacking?.hugepages ?? [];
+  const cells = def.cpu?.numa?.cells.length ?? 0;
+  for (let i = 0; i < pages.length; i++) {
+    const p = pages[i]!;
+    for (let j = 0; j < i; j++) {
+      const q = pages[j]!;
+      if (p.nodeset && q.nodeset && p.nodeset.some((n) => q.nodeset!.includes(n))) {
+        throw xmlError('<hugepages>', `nodeset attribute of hugepages of sizes ${q.size} and ${p.size} intersect`);
+      }
+      if (!p.nodeset && !q.nodeset) throw xmlError('<hugepages>', `two master hugepages detected: ${q.size} and ${p.size}`);
+    }
+    if (!p.nodeset) continue;
+    if (cells === 0) throw xmlError('<hugepages>', 'hugepages: node 0 not found');
+    const missing = p.nodeset.find((n) => n >= cells);
+    if (missing !== undefined) throw xmlError('<hugepages>', `hugepages: node ${missing} not found`);
   }
 }
 
@@ -125,6 +167,8 @@ export function validateDomainDef(def: DomainDef, cfg: DomainParserConfig = {}, 
   checkChrDevices(def);
   checkDisks(def);
   checkDiskDetails(def);
+  checkDiskSourceChain(def);
+  checkHugepages(def);
   checkDevicesMisc(def);
   for (const g of def.devices.graphics) {
     if (g.type === 'vnc' && g.listens.length > 1) {

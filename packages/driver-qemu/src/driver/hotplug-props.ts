@@ -1,19 +1,13 @@
 /**
- * INTERIM: a small command line for the devices the runtime tests use,
- * until src/command/ (libvirt's qemu_command.c, being written alongside)
- * exports its builder. Also the per-device QMP objects hot-plug needs
- * (blockdev-add / device_add / netdev_add / object-add arguments).
+ * The QMP arguments hot-plug needs for one device (blockdev-add,
+ * device_add, netdev_add, object-add), in the shape the command line
+ * builder (src/command/) gives the same devices at start. The builder
+ * exposes them per domain only; these cover the hot-pluggable kinds
+ * (virtio/SCSI disks, NICs, DIMMs) until it exports per-device functions.
  */
 import { diskNameToIndex, VirtError, type DiskDef, type DomainDef, type DomainInterfaceDef, type MemoryDeviceDef, type PciAddress } from '@virtkit/core';
-import type { Accelerator } from '../process/accel.js';
 
 export type Json = Record<string, unknown>;
-
-export interface InterimCommandOptions {
-  accel: Accelerator;
-  /** Monitor socket passed as this descriptor. */
-  monitorFd: number;
-}
 
 function pciAddrProps(a: PciAddress | undefined): Json {
   if (!a || a.type !== 'pci') return {};
@@ -90,59 +84,4 @@ export function dimmObjects(mem: MemoryDeviceDef): { backend: Json; device: Json
     backend: { 'qom-type': 'memory-backend-ram', id: `mem${alias}`, size: mem.size * 1024 },
     device: { driver: 'pc-dimm', node: mem.targetNode ?? 0, memdev: `mem${alias}`, id: alias, ...(slot !== undefined ? { slot } : {}) },
   };
-}
-
-/** The command line of a domain, for the devices above. */
-export function interimCommandLine(def: DomainDef, opts: InterimCommandOptions): string[] {
-  const a: string[] = [];
-  a.push('-name', `guest=${def.name},debug-threads=on`, '-S');
-  a.push('-machine', `${def.os.machine ?? 'pc'},usb=off,dump-guest-core=off`, '-accel', opts.accel);
-  const cpuMode = def.cpu?.mode;
-  a.push('-cpu', cpuMode === 'host-passthrough' || cpuMode === 'host-model' ? (opts.accel === 'kvm' ? 'host' : 'max') : def.cpu?.model ?? 'qemu64');
-  const memMiB = Math.floor(def.memory.total / 1024) - def.devices.memories.reduce((s, m) => s + Math.floor(m.size / 1024), 0);
-  a.push('-m', def.memory.max && def.memory.slots ? `size=${memMiB * 1024}k,slots=${def.memory.slots},maxmem=${def.memory.max}k` : String(memMiB));
-  const topo = def.cpu?.topology;
-  const smp = [`${def.vcpu.current}`];
-  if (def.vcpu.max !== def.vcpu.current || topo) smp.push(`maxcpus=${def.vcpu.max}`);
-  smp.push(`sockets=${topo?.sockets ?? def.vcpu.max}`, `cores=${topo?.cores ?? 1}`, `threads=${topo?.threads ?? 1}`);
-  a.push('-smp', smp.join(','));
-  a.push('-uuid', def.uuid, '-display', 'none', '-no-user-config', '-nodefaults');
-  a.push('-chardev', `socket,id=charmonitor,fd=${opts.monitorFd},server=on,wait=off`, '-mon', 'chardev=charmonitor,id=monitor,mode=control');
-  a.push('-rtc', 'base=utc');
-  if (def.lifecycle.onReboot === 'destroy') a.push('-no-reboot');
-  a.push('-boot', 'strict=on');
-  if (def.os.kernel) a.push('-kernel', def.os.kernel);
-  if (def.os.initrd) a.push('-initrd', def.os.initrd);
-  if (def.os.cmdline) a.push('-append', def.os.cmdline);
-  let node = def.devices.disks.length;
-  for (const disk of def.devices.disks) {
-    const idx = node--;
-    if (disk.src.path) {
-      const [storage, format] = diskBlockdevs(disk, idx);
-      a.push('-blockdev', JSON.stringify(storage), '-blockdev', JSON.stringify(format));
-      a.push('-device', JSON.stringify(diskDevice(disk, diskNodeNames(idx).format)));
-    } else a.push('-device', JSON.stringify(diskDevice(disk, undefined)));
-  }
-  for (const net of def.devices.interfaces) {
-    const nd = nicNetdev(net, net.ifname);
-    a.push('-netdev', Object.entries(nd).map(([k, v]) => `${k}=${v}`).join(','));
-    a.push('-device', JSON.stringify(nicDevice(net)));
-  }
-  for (const s of def.devices.serials) {
-    const id = `char${s.info.alias ?? `serial${s.port}`}`;
-    if (s.source.type === 'pty') a.push('-chardev', `pty,id=${id}`);
-    else if (s.source.type === 'unix') a.push('-chardev', `socket,id=${id},path=${s.source.path},server=on,wait=off`);
-    else if (s.source.type === 'file') a.push('-chardev', `file,id=${id},path=${s.source.path}`);
-    else a.push('-chardev', `null,id=${id}`);
-    a.push('-device', JSON.stringify({ driver: 'isa-serial', chardev: id, id: s.info.alias ?? `serial${s.port}`, index: s.port }));
-  }
-  for (const m of def.devices.memories) {
-    if (m.model !== 'dimm') continue;
-    const o = dimmObjects(m);
-    a.push('-object', JSON.stringify(o.backend), '-device', JSON.stringify(o.device));
-  }
-  const mb = def.devices.memballoon;
-  if (mb && mb.model !== 'none') a.push('-device', JSON.stringify({ driver: 'virtio-balloon-pci', id: mb.info.alias ?? 'balloon0', ...pciAddrProps(mb.info.address as PciAddress) }));
-  a.push('-msg', 'timestamp=on');
-  return a;
 }

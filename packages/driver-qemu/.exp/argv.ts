@@ -1,0 +1,16 @@
+import { parseDomainXml } from '@virtkit/core';
+import { probeQemuCaps } from '../src/caps/index.js';
+import { qemuParserConfig, defaultQemuDriverConfig } from '../src/defaults/index.js';
+import { buildQemuCommandLine } from '../src/command/index.js';
+import { buildTestGuest, testGuestDomainXml } from '../src/test-support.js';
+const g = await buildTestGuest();
+const caps = await probeQemuCaps();
+const config = defaultQemuDriverConfig({ libDir: '/tmp/xx/run/qemu' });
+const xml = testGuestDomainXml(g, 'argvtest', { maxMemory: { mib: 1024, slots: 4 }, vcpus: 1, maxVcpus: 4, devices: `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/tmp/a.qcow2'/><target dev='vda' bus='virtio'/></disk><interface type='user'><mac address='52:54:00:11:22:33'/><model type='virtio'/></interface><memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target></memory>` });
+const def = parseDomainXml(xml, { config: qemuParserConfig(caps, { config }), inactive: true });
+def.id = 5;
+const t0 = performance.now();
+const out = buildQemuCommandLine(def, caps, { config, domainId: 5 });
+console.log('ms', performance.now() - t0);
+console.log(out.env, out.binary);
+console.log(out.args.join('\n'));
