@@ -7,6 +7,8 @@ import { runQemuImg, withProgressFlag, type JobProgress } from './run-qemu-img.j
 import { withSecretFiles } from './secret-file.js';
 
 const LUKS_BENCHMARK_FAILURE = 'Unable to get accurate CPU usage';
+// On a busy machine the benchmark can fail several times in a row.
+const LUKS_BENCHMARK_ATTEMPTS = 6;
 
 /** libvirt's VIR_STORAGE_DEFAULT_VOL_PERM_MODE. */
 export const DEFAULT_VOLUME_MODE = 0o600;
@@ -108,7 +110,8 @@ export async function createVolumeWithQemuImg(o: CreateVolumeOptions): Promise<v
             // qemu's LUKS key-derivation benchmark fails now and then on VMs with coarse
             // CPU accounting; a create starts from nothing (the file was removed), so retry it.
             const transient = !isConvert && err instanceof VirtError && err.message.includes(LUKS_BENCHMARK_FAILURE);
-            if (!transient || attempt >= 3 || o.signal?.aborted) throw err;
+            if (!transient || attempt >= LUKS_BENCHMARK_ATTEMPTS || o.signal?.aborted) throw err;
+            await new Promise((r) => setTimeout(r, 100 * attempt));
           }
         }
       }
