@@ -342,6 +342,8 @@ const consoleCmd: CommandDef = {
         stdin.off('data', onData);
         if (tty) stdin.setRawMode(false);
         stdin.pause();
+        // A paused pipe still keeps Node running until EOF: let it go (virsh leaves on ^] at once).
+        (stdin as { unref?: () => void }).unref?.();
         stream.destroy();
         resolve();
       };
@@ -355,6 +357,7 @@ const consoleCmd: CommandDef = {
         stream.write(chunk);
       };
       if (tty) stdin.setRawMode(true);
+      (stdin as { ref?: () => void }).ref?.();
       stdin.on('data', onData);
       stdin.resume();
       stream.on('data', (b: Buffer) => ctx.out.write(b.toString('latin1')));

@@ -83,6 +83,9 @@ const area: ConformanceArea = {
       // The harness's mock treats only /dev/cdrom as an optical drive.
       isCdrom: (path) => path === '/dev/cdrom',
       drmRenderNode: () => '/dev/dri/foo',
+      scsiGenericName: () => 'sg0',
+      // The harness's firmware descriptors are not part of the data.
+      firmwareDescriptors: [],
       env: { USER: 'test', LOGNAME: 'test', PATH: '/bin' },
     });
     return formatQemuArgs(cmd);

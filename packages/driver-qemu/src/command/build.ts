@@ -13,6 +13,7 @@ import { isQ35 } from '../defaults/machine.js';
 import { qemuParserConfig } from '../defaults/parser-config.js';
 import { QemuCommand } from './argv.js';
 import { emitChardev } from './chardev.js';
+import { scsiGenericName } from './host-probe.js';
 import { addAddressProps, addRomProps, controllerDevProps, diskDeviceProps, virtioDevProps } from './device-props.js';
 import { audioIdString, buildAudio, buildGraphics, buildVideos } from './graphics.js';
 import { addProps, escapeComma, nz, props, toJson, type JsonObject } from './json.js';
@@ -587,7 +588,7 @@ class Builder {
         cmd.arg('-add-fd', `set=${p2.set},fd=${f.tpmCancel},opaque=${alias}-cancel`);
         backend = `passthrough,id=tpm-${alias},path=/dev/fdset/${p1.set},cancel-path=/dev/fdset/${p2.set}`;
       } else {
-        const path = tpm.backend === 'external' ? tpm.source?.path ?? '' : state.opts.config ? swtpmSocket(state) : swtpmSocket(state);
+        const path = tpm.backend === 'external' ? tpm.source?.path ?? '' : swtpmSocket(state);
         cmd.arg('-chardev', `socket,id=chrtpm,path=${escapeComma(path)}`);
         backend = `emulator,id=tpm-${alias},chardev=chrtpm`;
       }
@@ -749,7 +750,10 @@ class Builder {
       if (priv.authSecret) cmd.arg('-object', toJson(secretProps(priv.authSecret)));
       cmd.arg('-blockdev', toJson(backendProps(state, src as never, priv, { autoReadOnly: false, skipUnmap: true })));
     } else {
-      const sg = state.opts.config ? '/dev/sg0' : '/dev/sg0';
+      const a = h.scsiAddress ?? { bus: 0, target: 0, unit: 0 };
+      const name = (state.opts.scsiGenericName ?? scsiGenericName)(h.adapter ?? '', a.bus, a.target, a.unit);
+      if (!name) throw unsupported(`SCSI host device ${h.adapter ?? ''}:${a.bus}:${a.target}:${a.unit} has no SCSI generic node`);
+      const sg = `/dev/${name}`;
       const o = props([['driver', 'host_device'], ['filename', sg], ['node-name', backend], ['read-only', !!h.readonly]]);
       cmd.arg('-blockdev', toJson(o));
     }

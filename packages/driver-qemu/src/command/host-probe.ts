@@ -24,3 +24,17 @@ export function hostDrmRenderNode(): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * virSCSIDeviceGetSgName: the SCSI generic node (sgN) of a host SCSI device
+ * given as adapter ("scsi_host3") and bus:target:unit, found in sysfs.
+ */
+export function scsiGenericName(adapter: string, bus: number, target: number, unit: number): string | undefined {
+  const host = /^scsi_host(\d+)$/.exec(adapter)?.[1];
+  if (host === undefined) return undefined;
+  try {
+    return readdirSync(`/sys/bus/scsi/devices/${host}:${bus}:${target}:${unit}/scsi_generic`)[0];
+  } catch {
+    return undefined;
+  }
+}

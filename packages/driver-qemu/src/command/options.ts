@@ -6,6 +6,7 @@
  */
 import type { SecretRef, StoragePoolDef } from '@virtkit/core';
 import type { QemuDriverConfig } from '../defaults/config.js';
+import type { FirmwareDescriptor } from '../defaults/firmware.js';
 
 /** Descriptor numbers to put on the command line instead of opening files (libvirt's test harness uses fixed numbers). */
 export interface QemuFakeFds {
@@ -69,6 +70,10 @@ export interface QemuCommandOptions {
   isCdrom?: (path: string) => boolean;
   /** The host's DRM render node for GL displays without one; the first /dev/dri/renderD* when absent. */
   drmRenderNode?: () => string | undefined;
+  /** Firmware descriptors for `<os firmware=…>` autoselection; read from /usr/share/qemu/firmware and /etc/qemu/firmware when absent. */
+  firmwareDescriptors?: FirmwareDescriptor[];
+  /** The sgN node of a host SCSI device (adapter, bus, target, unit); looked up in sysfs when absent. */
+  scsiGenericName?: (adapter: string, bus: number, target: number, unit: number) => string | undefined;
   /** Path of the swtpm control socket (default under the driver's state dir). */
   swtpmSocketPath?: string;
 }

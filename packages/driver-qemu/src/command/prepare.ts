@@ -8,6 +8,7 @@ import {
   SPICE_CHANNELS as SPICE_CHANNEL_NAMES, VirtError, type ChrSourceDef, type DeviceInfo, type DiskDef, type DomainDef, type StorageSource,
 } from '@virtkit/core';
 import { assignQemuAddresses } from '../defaults/addresses.js';
+import { fillFirmware, loadFirmwareDescriptors } from '../defaults/firmware.js';
 import { assignDeviceAliases } from './alias.js';
 import { hostDrmRenderNode, isCdromDevice } from './host-probe.js';
 import type { BuildState, SourcePriv } from './state.js';
@@ -399,7 +400,8 @@ export interface PreparedDomain {
 /** qemuProcessPrepareDomain for a new start. */
 export function prepareDomain(state: BuildState): PreparedDomain {
   const { def, caps } = state;
-  if (!def.os.firmware) ensureNvram(state);
+  if (def.os.firmware) fillFirmware(def, state.opts.firmwareDescriptors ?? loadFirmwareDescriptors(), state.cfg.nvramDir);
+  else ensureNvram(state);
   assignQemuAddresses(def, caps, true);
   assignDeviceAliases(def);
   alignMemorySizes(def);

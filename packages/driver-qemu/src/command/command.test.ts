@@ -1,0 +1,117 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatDomainXml, parseDomainXml, VirtError } from '@virtkit/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadLibvirtCapsDump } from '../caps/from-xml.js';
+import type { QemuCapabilities } from '../caps/capabilities.js';
+import { defaultQemuDriverConfig } from '../defaults/config.js';
+import { qemuParserConfig } from '../defaults/parser-config.js';
+import { formatQemuArgs, shellQuote } from './argv.js';
+import { buildQemuCommandLine, domainXmlToQemuArgv } from './build.js';
+import { escapeComma, props, toJson } from './json.js';
+
+const DUMP_DIR = [fileURLToPath(new URL('../../../../../shared/conformance/qemu-argv', import.meta.url)), '/work/shared/conformance/qemu-argv'].find(
+  (d) => existsSync(join(d, 'caps_8.0.0.x86_64.xml')),
+);
+
+const DOMAIN = `<domain type='qemu'>
+  <name>demo</name>
+  <uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
+  <memory unit='MiB'>256</memory>
+  <vcpu>2</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='/var/lib/images/demo.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <interface type='user'><mac address='52:54:00:12:34:56'/><model type='virtio'/></interface>
+    <serial type='pty'/>
+    <graphics type='vnc' autoport='yes'/>
+  </devices>
+</domain>`;
+
+describe('JSON and argv helpers', () => {
+  it('leaves out undefined properties and keeps insertion order', () => {
+    expect(toJson(props([['driver', 'virtio-blk-pci'], ['bus', undefined], ['addr', '0x2']]))).toBe('{"driver":"virtio-blk-pci","addr":"0x2"}');
+  });
+  it('prints 64-bit values exactly', () => {
+    expect(toJson({ wwn: 5764824127192592812n })).toBe('{"wwn":5764824127192592812}');
+  });
+  it('doubles commas in option values', () => {
+    expect(escapeComma('/a,b')).toBe('/a,,b');
+  });
+  it("prints libvirt's .args layout", () => {
+    const text = formatQemuArgs({ env: [['LC_ALL', 'C']], binary: '/usr/bin/qemu-system-x86_64', args: ['-S', '-device', '{"a":1}', '-no-acpi'] });
+    expect(text).toBe("LC_ALL=C \\\n/usr/bin/qemu-system-x86_64 \\\n-S \\\n-device '{\"a\":1}' \\\n-no-acpi\n");
+    expect(shellQuote("it's")).toBe("'it'\\''s'");
+  });
+});
+
+describe.skipIf(!DUMP_DIR)('command line for QEMU 8.0 capabilities', () => {
+  let caps: QemuCapabilities;
+  beforeAll(async () => {
+    caps = await loadLibvirtCapsDump(join(DUMP_DIR!, 'caps_8.0.0.x86_64.xml'), join(DUMP_DIR!, 'caps_8.0.0.x86_64.replies'));
+  });
+
+  it('fills in the QEMU defaults at define time', () => {
+    const config = qemuParserConfig(caps);
+    const def = parseDomainXml(DOMAIN, { inactive: true, config });
+    expect(def.os.machine).toBe('pc-i440fx-8.0');
+    const xml = formatDomainXml(def, { inactive: true, config });
+    expect(xml).toContain("<controller type='usb' index='0' model='piix3-uhci'>");
+    expect(xml).toContain("<memballoon model='virtio'>");
+    expect(xml).toContain("<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>");
+  });
+
+  it('builds blockdev, netdev and device options', () => {
+    const config = defaultQemuDriverConfig({ libDir: '/run/test' });
+    const cmd = domainXmlToQemuArgv(DOMAIN, caps, {
+      config, now: () => 0, allocatePort: () => 5901, env: { PATH: '/bin', USER: 'u', LOGNAME: 'u' },
+    });
+    const a = cmd.args;
+    const after = (opt: string) => a.filter((_, i) => a[i - 1] === opt);
+    expect(cmd.env).toContainEqual(['HOME', '/run/test/domain--1-demo']);
+    expect(after('-machine')[0]).toBe('pc-i440fx-8.0,usb=off,dump-guest-core=off,memory-backend=pc.ram');
+    expect(after('-blockdev')).toEqual([
+      '{"driver":"file","filename":"/var/lib/images/demo.qcow2","node-name":"libvirt-1-storage","auto-read-only":true,"discard":"unmap"}',
+      '{"node-name":"libvirt-1-format","read-only":false,"driver":"qcow2","file":"libvirt-1-storage"}',
+    ]);
+    expect(after('-netdev')).toEqual(['{"type":"user","id":"hostnet0"}']);
+    expect(after('-vnc')).toEqual(['127.0.0.1:1,audiodev=audio1']);
+    expect(after('-chardev')).toContain('pty,id=charserial0');
+    expect(a.at(-2)).toBe('-msg');
+  });
+
+  it('encrypts secrets with the master key', () => {
+    const xml = DOMAIN.replace(
+      "<source file='/var/lib/images/demo.qcow2'/>",
+      "<source file='/var/lib/images/demo.qcow2'><encryption format='luks'><secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/></encryption></source>",
+    );
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const iv = Uint8Array.from({ length: 16 }, (_, i) => i);
+    const cmd = domainXmlToQemuArgv(xml, caps, { masterKey: key, secretIv: () => iv, lookupSecret: () => 'AQCVn5hO6HzFAhAAq0NCv8jtJcIcE+HOBlMQ1A' });
+    const secret = cmd.args.find((x) => x.includes('"qom-type":"secret","id":"libvirt-1-format-encryption-secret0"'));
+    expect(JSON.parse(secret!)).toMatchObject({ data: '9eao5F8qtkGt+seB1HYivWIxbtwUu6MQtg1zpj/oDtUsPr1q8wBYM91uEHCn6j/1', keyid: 'masterKey0', iv: 'AAECAwQFBgcICQoLDA0ODw==' });
+  });
+
+  it('refuses what QEMU cannot run', () => {
+    const bad = DOMAIN.replace("<target dev='vda' bus='virtio'/>", "<target dev='vda1' bus='virtio'/>");
+    expect(() => parseDomainXml(bad, { inactive: true, config: qemuParserConfig(caps) })).toThrow(/partitions can't appear in disk targets/);
+    const hvf = DOMAIN.replace("type='qemu'", "type='hvf'");
+    expect(() => parseDomainXml(hvf, { inactive: true, config: qemuParserConfig(caps) })).toThrow(VirtError);
+  });
+
+  it('needs descriptors from the caller for host networking', () => {
+    const def = parseDomainXml(DOMAIN.replace("<interface type='user'>", "<interface type='network'><source network='default'/>"), {
+      inactive: true, config: qemuParserConfig(caps),
+    });
+    expect(() => buildQemuCommandLine(def, caps)).toThrow(/tap device/);
+    const cmd = buildQemuCommandLine(def, caps, {
+      fakeFds: { monitor: 10, chardevListen: 10, vhostUserGpu: 10, chardevFile: 11, chardevLog: 12, tpm: 13, tpmCancel: 14, vdpa: 15, tapStart: 20, vhostNetStart: 30, vsockVhost: 40 },
+    });
+    expect(cmd.args).toContain('{"type":"tap","fd":"20","id":"hostnet0"}');
+  });
+});
