@@ -18,11 +18,15 @@ export interface RuntimeCommandOptions {
   incoming?: string;
   /** The per-run folder holding master-key.aes (its key encrypts secrets on the command line). */
   runDir?: string;
+  /** Ports for auto-port graphics (libvirt's placeholders when absent). */
+  allocatePort?: (kind: 'display' | 'websocket') => number;
 }
 
 export interface RuntimeCommand {
   args: string[];
   env: Record<string, string>;
+  /** The ports the graphics got, in the order of <graphics> (for the live XML). */
+  graphics: Array<{ port?: number; tlsPort?: number; websocket?: number }>;
 }
 
 const TAP_TYPES = new Set(['bridge', 'network', 'ethernet']);
@@ -63,6 +67,7 @@ export function runtimeCommandLine(ctx: QemuDriverContext, def: DomainDef, caps:
     config: ctx.config,
     domainId: opts.id,
     ...(masterKey ? { masterKey } : {}),
+    ...(opts.allocatePort ? { allocatePort: opts.allocatePort } : {}),
   });
   const args: string[] = [];
   for (let i = 0; i < built.args.length; i++) {
@@ -87,5 +92,8 @@ export function runtimeCommandLine(ctx: QemuDriverContext, def: DomainDef, caps:
   }
   args.push('-trace', SHUTDOWN_TRACE_EVENT);
   if (opts.incoming) args.push('-incoming', opts.incoming);
-  return { args, env: Object.fromEntries(built.env) };
+  const graphics = forBuilder.devices.graphics.map((g) => ({
+    ...(g.port !== undefined ? { port: g.port } : {}), ...(g.tlsPort !== undefined ? { tlsPort: g.tlsPort } : {}), ...(g.websocket !== undefined ? { websocket: g.websocket } : {}),
+  }));
+  return { args, env: Object.fromEntries(built.env), graphics };
 }

@@ -181,10 +181,12 @@ export class QemuDomains implements DomainDriver {
   /** Records a stopped run (under the domain lock): cleanup, state file, events. */
   async recordStop(rec: DomainRecord, o: StopOutcome): Promise<void> {
     const key = rec.process ? runKey(rec.process) : undefined;
-    await cleanupRun(this.ctx, rec);
-    if (rec.persistent) {
-      await this.ctx.store.writeRecord({ format: 1, name: rec.name, uuid: rec.uuid, id: -1, state: 'shutoff', reason: o.reason, persistent: true });
-    } else await this.ctx.store.removeRecord(rec.name);
+    await Promise.all([
+      cleanupRun(this.ctx, rec),
+      rec.persistent
+        ? this.ctx.store.writeRecord({ format: 1, name: rec.name, uuid: rec.uuid, id: -1, state: 'shutoff', reason: o.reason, persistent: true })
+        : this.ctx.store.removeRecord(rec.name),
+    ]);
     if (key) this.announceStop({ name: rec.name, uuid: rec.uuid, id: rec.id }, key, o);
   }
 
@@ -374,15 +376,18 @@ export class QemuDomains implements DomainDriver {
     if (!modes.includes('acpi')) throw new VirtError('ARGUMENT_UNSUPPORTED', `reboot mode '${modes.join(',')}' is not supported by the QEMU driver (use acpi)`, { origin: 'qemu' });
     await this.activeJob(uuid, 'reboot', async (j) => {
       // libvirt's "fake reboot": power the guest down, then reset it instead of letting QEMU end.
-      await j.qmp.execute('set-action', { shutdown: 'pause' });
+      // (With <on_reboot>destroy</on_reboot> QEMU runs with -no-reboot, which turns the reset into a shutdown: not for this one.)
+      await j.qmp.execute('set-action', { shutdown: 'pause', reboot: 'reset' });
       try {
         const down = j.qmp.waitForEvent('SHUTDOWN', { timeoutMs: 60_000 });
         await j.qmp.execute('system_powerdown');
-        await down;
+        await down.catch((err: unknown) => {
+          throw new VirtError('OPERATION_TIMEOUT', `domain '${j.view.name}' did not power off within 60 s for the reboot (does it handle the ACPI power button?)`, { origin: 'qemu', cause: err });
+        });
         await j.qmp.execute('system_reset');
         await j.qmp.execute('cont');
       } finally {
-        await j.qmp.execute('set-action', { shutdown: 'poweroff' }).catch(() => {});
+        await j.qmp.execute('set-action', { shutdown: 'poweroff', reboot: j.live.lifecycle.onReboot === 'destroy' ? 'shutdown' : 'reset' }).catch(() => {});
       }
       this.ctx.emitOther('reboot', { name: j.view.name, uuid, id: j.record.id });
     });

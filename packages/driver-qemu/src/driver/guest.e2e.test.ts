@@ -127,6 +127,55 @@ describe('a real guest', () => {
     }
   }, 120_000);
 
+  it('reboots: the guest powers down, is reset and boots again, the domain stays running', async () => {
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-reboot'));
+    await d.start();
+    const con = await consoleOf(d);
+    try {
+      await con.run('echo before > /tmp/mark');
+      await d.reboot();
+      await con.waitFor(guest.readyMarker, 30_000);
+      await con.waitFor(guest.prompt, 10_000);
+      // A fresh boot: the initramfs file system starts over.
+      expect(await con.run('cat /tmp/mark 2>/dev/null || echo gone')).toBe('gone');
+      expect((await d.getState()).state).toBe('running');
+      expect(events.some((e) => e.kind === 'domain-event' && e.event === 'reboot' && e.domain.name === 'e2e-reboot')).toBe(true);
+    } finally {
+      con.close();
+      await d.destroy();
+      await d.undefine();
+    }
+  }, 120_000);
+
+  it('hot-plugs a NIC on a bridge: a tap on the bridge, the device in QEMU and in the guest; unplug removes both', async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip();
+    const br = `vkbr${process.pid % 100000}`;
+    execFileSync('ip', ['link', 'add', br, 'type', 'bridge']);
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-nic'));
+    try {
+      await d.start();
+      const con = await consoleOf(d);
+      expect(await con.run('ls /sys/class/net')).not.toContain('eth0');
+      await d.attachDevice(`<interface type='bridge'><mac address='52:54:00:5e:00:42'/><source bridge='${br}'/><model type='virtio'/></interface>`);
+      const tap = /<target dev='(vnet\d+)'\/>/.exec(await d.getXmlDesc())?.[1];
+      expect(tap).toBeTruthy();
+      const onBridge = JSON.parse(execFileSync('ip', ['-j', 'link', 'show', 'master', br], { encoding: 'utf8' })) as Array<{ ifname: string; address: string }>;
+      expect(onBridge.map((l) => l.ifname)).toContain(tap);
+      expect(onBridge.find((l) => l.ifname === tap)?.address).toBe('fe:54:00:5e:00:42');
+      await until('the NIC in the guest', async () => ((await con.run('cat /sys/class/net/eth0/address 2>/dev/null')) === '52:54:00:5e:00:42' ? true : undefined));
+      expect((await d.getStats(['net']))['net.0.name']).toBe(tap);
+      await d.detachDevice(`<interface type='bridge'><mac address='52:54:00:5e:00:42'/></interface>`);
+      expect(await d.getXmlDesc()).not.toContain('52:54:00:5e:00:42');
+      expect(execFileSync('ip', ['-j', 'link', 'show', 'master', br], { encoding: 'utf8' })).not.toContain(`"${tap}"`);
+      await until('the NIC gone from the guest', async () => ((await con.run('ls /sys/class/net')).includes('eth0') ? undefined : true));
+      con.close();
+    } finally {
+      await d.destroy().catch(() => {});
+      await d.undefine();
+      execFileSync('ip', ['link', 'del', br]);
+    }
+  }, 120_000);
+
   it('is re-attached by another process, which sees and changes it under the same lock', async () => {
     const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-attach'));
     await d.start();

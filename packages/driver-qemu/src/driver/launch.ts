@@ -10,6 +10,7 @@ import { runtimeCommandLine } from './command-line.js';
 import type { QemuDriverContext } from './context.js';
 import { monitors } from './monitors.js';
 import { plugNic, unplugNic } from './nics.js';
+import { reserveGraphicsPorts, type GraphicsPorts } from './ports.js';
 import { plugBootVcpus } from './resources.js';
 import type { ConsoleEndpoint, DomainRecord, HostNicRecord } from './record.js';
 
@@ -102,16 +103,29 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
   live.id = id;
   assignDeviceAliases(live);
   const runDir = ctx.paths.runDir(id, def.name);
-  await rm(runDir, { recursive: true, force: true });
-  await mkdir(runDir, { recursive: true, mode: 0o700 });
-  await mkdir(ctx.paths.logDir, { recursive: true, mode: 0o700 });
   const nics: HostNicRecord[] = [];
   let proc: QemuProcess | undefined;
+  let ports: GraphicsPorts | undefined;
   try {
-    await writeFile(join(runDir, 'master-key.aes'), randomBytes(32), { mode: 0o600 });
+    await Promise.all([
+      (async () => {
+        // Ids are never reused, so the folder is new; a leftover (runtime folder copied back?) is replaced.
+        await mkdir(runDir, { mode: 0o700 }).catch(async (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+          await rm(runDir, { recursive: true, force: true });
+          await mkdir(runDir, { recursive: true, mode: 0o700 });
+        });
+        await writeFile(join(runDir, 'master-key.aes'), randomBytes(32), { mode: 0o600 });
+      })(),
+      mkdir(ctx.paths.logDir, { recursive: true, mode: 0o700 }),
+    ]);
     for (const net of live.devices.interfaces) nics.push(await plugNic(ctx, live, net, net.info.alias ?? `net${nics.length}`));
     const forCommand = await resolveVolumeDisks(ctx, live);
-    const cmd = runtimeCommandLine(ctx, forCommand, caps, { id, accel, runDir, ...(req.incomingFd !== undefined ? { incoming: 'defer' } : {}) });
+    ports = await reserveGraphicsPorts(live);
+    const cmd = runtimeCommandLine(ctx, forCommand, caps, {
+      id, accel, runDir, ...(req.incomingFd !== undefined ? { incoming: 'defer' } : {}), ...(ports ? { allocatePort: ports.allocate } : {}),
+    });
+    cmd.graphics.forEach((g, i) => Object.assign(live.devices.graphics[i]!, g));
     proc = await QemuProcess.launch({
       name: def.name, uuid: def.uuid, args: cmd.args, env: cmd.env, runDir, binary, logPath: ctx.paths.log(def.name),
       paused: true, monitorInArgs: true, ...(req.incomingFd !== undefined ? { extraFds: [req.incomingFd] } : {}),
@@ -123,16 +137,18 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
     // The saved state loads once the guest has the devices it was saved with (-incoming defer).
     if (req.incomingFd !== undefined) await qmp.execute('migrate-incoming', { uri: 'fd:4' });
     if (req.beforeCont) await req.beforeCont(qmp);
-    if (!req.paused) await qmp.execute('cont');
+    ports?.release(); // QEMU listens on them now
     const record: DomainRecord = {
       format: 1, name: def.name, uuid: def.uuid, id,
       state: req.paused ? 'paused' : 'running', reason: req.paused ? req.pausedReason : req.runningReason,
       persistent: req.persistent, process: proc.state, accel, startedAt: Date.now(), runDir, consoles, nics,
     };
     const config = await ctx.parserConfig(binary);
-    await Promise.all([ctx.store.writeLive(live, config), ctx.store.writeRecord(record)]);
+    // The state is on disk by the time the start returns; the vCPUs start meanwhile.
+    await Promise.all([ctx.store.writeLive(live, config), ctx.store.writeRecord(record), req.paused ? undefined : qmp.execute('cont')]);
     return { record, live, proc };
   } catch (err) {
+    ports?.release();
     if (proc) await proc.destroy().catch(() => {});
     for (const n of nics) await unplugNic(ctx, n).catch(() => {});
     await rm(runDir, { recursive: true, force: true }).catch(() => {});
@@ -142,11 +158,11 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
 
 /** What a stopped run leaves to clean: host NICs, the per-run folder, the live XML. */
 export async function cleanupRun(ctx: QemuDriverContext, rec: DomainRecord): Promise<void> {
-  for (const n of rec.nics ?? []) await unplugNic(ctx, n).catch(() => {});
-  if (rec.runDir) await rm(rec.runDir, { recursive: true, force: true }).catch(() => {});
-  // Sockets of a deep runtime folder live in a short per-run folder under /tmp (socketDirFor).
-  for (const dir of new Set([rec.process ? dirname(rec.process.monitorPath) : undefined, rec.id >= 0 ? ctx.paths.socketDir(rec.id, rec.name) : undefined])) {
-    if (dir && dir !== rec.runDir) await rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
-  await ctx.store.removeLive(rec.name);
+  const dirs = new Set([rec.runDir, rec.process ? dirname(rec.process.monitorPath) : undefined, rec.id >= 0 ? ctx.paths.socketDir(rec.id, rec.name) : undefined]);
+  await Promise.all([
+    ...(rec.nics ?? []).map((n) => unplugNic(ctx, n).catch(() => {})),
+    // Sockets of a deep runtime folder live in a short per-run folder under /tmp (socketDirFor).
+    ...[...dirs].filter((d): d is string => !!d).map((d) => rm(d, { recursive: true, force: true }).catch(() => {})),
+    ctx.store.removeLive(rec.name),
+  ]);
 }

@@ -12,6 +12,7 @@ import { isSafeObjectName, socketDirFor, VirtError, type StateDirs } from '@virt
  * | runtime record, live XML | `<runtime>/qemu/NAME.json`, `<runtime>/qemu/NAME.xml` |
  * | per-run folder (pidfile, monitor, master key) | `<runtime>/qemu/domain-ID-NAME/` |
  * | locks | `<runtime>/qemu/lock/UUID.lock`, `<runtime>/qemu/lock/driver.lock` |
+ * | domain ids handed out | `<runtime>/qemu/ids/N` |
  * | managed save images | `<data>/qemu/save/NAME.save` |
  * | logs | `<data>/qemu/log/NAME.log` |
  */
@@ -82,9 +83,6 @@ export class QemuPaths {
   /** Taken around changes of the set of domains (define, undefine, create, id allocation). */
   get driverLock(): string {
     return join(this.lockDir, 'driver.lock');
-  }
-  get nextIdFile(): string {
-    return join(this.runtimeDir, 'next-id');
   }
   get autostartDoneFile(): string {
     return join(this.runtimeDir, 'autostarted');

@@ -1,7 +1,6 @@
-import { mkdir, open, readdir, readFile, readlink, rename, stat, symlink, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatDomainXml, parseDomainXml, VirtError, writeFileAtomic, type DomainDef, type DomainParserConfig } from '@virtkit/core';
-import { withLock } from './locks.js';
 import { QemuPaths } from './paths.js';
 import type { DomainRecord } from './record.js';
 
@@ -51,6 +50,7 @@ export class DomainStore {
   private readonly defCache = new Map<string, CacheEntry>();
   private readonly liveCache = new Map<string, CacheEntry>();
   private dirsMade = false;
+  private nextId: number | undefined;
 
   constructor(
     readonly paths: QemuPaths,
@@ -115,7 +115,14 @@ export class DomainStore {
     await this.ensureDirs();
     const path = this.paths.definition(def.name);
     await writeFileAtomic(path, formatDomainXml(def, { inactive: true, config }));
-    this.defCache.delete(path);
+    await this.remember(this.defCache, path, def);
+  }
+
+  /** What we just wrote is what the next read would parse: cache it instead of parsing it again. */
+  private async remember(cache: Map<string, CacheEntry>, path: string, def: DomainDef): Promise<void> {
+    const key = await statKey(path);
+    if (key) cache.set(path, { key, def: structuredClone(def) });
+    else cache.delete(path);
   }
 
   async removeDefinition(name: string): Promise<void> {
@@ -134,7 +141,7 @@ export class DomainStore {
     await this.ensureDirs();
     const path = this.paths.liveXml(def.name);
     await writeRuntimeFile(path, formatDomainXml(def, { config }));
-    this.liveCache.delete(path);
+    await this.remember(this.liveCache, path, def);
   }
 
   async removeLive(name: string): Promise<void> {
@@ -211,13 +218,31 @@ export class DomainStore {
 
   // ------------------------------------------------------------ ids
 
-  /** The next domain id (libvirt's nextvmid), shared by every process using these folders. */
+  /**
+   * The next domain id (libvirt's nextvmid), unique among every process
+   * using these folders: an id is taken by creating `ids/N` (mkdir is
+   * atomic), starting from the highest seen. Ids are not reused until the
+   * runtime folder is emptied (a reboot, for /run).
+   */
   async allocateId(): Promise<number> {
     await this.ensureDirs();
-    return withLock(`${this.paths.nextIdFile}.lock`, 'the QEMU driver id counter', async () => {
-      const cur = Number((await readFile(this.paths.nextIdFile, 'utf8').catch(() => '1')).trim()) || 1;
-      await writeRuntimeFile(this.paths.nextIdFile, String(cur + 1));
-      return cur;
-    });
+    const dir = join(this.paths.runtimeDir, 'ids');
+    if (this.nextId === undefined) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const taken = (await readdir(dir).catch(() => [] as string[])).map(Number).filter((n) => Number.isInteger(n));
+      const max = taken.length ? Math.max(...taken) : 0;
+      this.nextId = max + 1;
+      // Old marks can go: nobody allocates below the highest one (which stays).
+      await Promise.all(taken.filter((n) => n < max - 100).map((n) => rm(join(dir, String(n)), { recursive: true, force: true })));
+    }
+    for (;;) {
+      const id = this.nextId++;
+      try {
+        await mkdir(join(dir, String(id)));
+        return id;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
   }
 }

@@ -39,6 +39,9 @@ export function keyText(key: DomainKey): string {
  * handed to `reap` (the next process that looks records what happened).
  */
 export class DomainViews {
+  /** uuid → name as last seen: a lookup by uuid reads one domain instead of all. */
+  private readonly names = new Map<string, string>();
+
   constructor(
     private readonly ctx: QemuDriverContext,
     private readonly reap: (v: DomainView) => Promise<void>,
@@ -62,8 +65,9 @@ export class DomainViews {
 
   /** A view by name, with a dead QEMU reaped first. */
   async byName(name: string): Promise<DomainView | undefined> {
-    const v = await this.byNameRaw(name);
-    if (v && (await this.checkAlive(v))) return this.byNameRaw(name);
+    let v = await this.byNameRaw(name);
+    if (v && (await this.checkAlive(v))) v = await this.byNameRaw(name);
+    if (v) this.names.set(v.uuid, v.name);
     return v;
   }
 
@@ -72,6 +76,8 @@ export class DomainViews {
     const { defined, recorded } = await this.ctx.store.names();
     const names = [...new Set([...defined, ...recorded])];
     const views = (await Promise.all(names.map((n) => this.byName(n)))).filter((v): v is DomainView => !!v);
+    this.names.clear();
+    for (const v of views) this.names.set(v.uuid, v.name);
     return views.sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -80,6 +86,11 @@ export class DomainViews {
       const v = await this.byName(key.name);
       if (!v) throw noDomain(keyText(key));
       return v;
+    }
+    if ('uuid' in key) {
+      const known = this.names.get(key.uuid);
+      const v = known ? await this.byName(known) : undefined;
+      if (v && v.uuid === key.uuid) return v;
     }
     const all = await this.all();
     const v = 'uuid' in key ? all.find((x) => x.uuid === key.uuid) : all.find((x) => isActive(x) && x.record.id === key.id);

@@ -182,8 +182,14 @@ export class QemuProcess {
       if (logFd !== undefined) closeSync(logFd);
       server.close(); // QEMU holds its own copy of the listening socket now
     }
+    // Connect at once: the listening socket is ours, the greeting comes when
+    // QEMU's main loop runs; checking the spawn meanwhile costs nothing.
+    const abortConnect = new AbortController();
+    const connecting = QmpClient.connect(monitorPath, { domain: options.name, timeoutMs: options.timeoutMs ?? 30_000, signal: abortConnect.signal });
+    connecting.catch(() => {});
     const spawnError = await Promise.race([once(child, 'spawn').then(() => undefined), once(child, 'error').then(([e]) => e as Error)]);
     if (spawnError || child.pid === undefined) {
+      abortConnect.abort();
       await unlink(monitorPath).catch(() => {});
       throw new VirtError('OPERATION_FAILED', `domain '${options.name}': cannot start ${binary}: ${spawnError?.message ?? 'no pid'}`, {
         origin: 'qemu',
@@ -197,8 +203,10 @@ export class QemuProcess {
       pidfilePath, logPath, logOffset,
     };
     const proc = new QemuProcess(state, child);
+    // QEMU dying before its greeting must not leave the connect waiting for the timeout.
+    void proc.exited.then(() => abortConnect.abort());
     try {
-      await proc.connect(options.timeoutMs ?? 30_000);
+      proc.useMonitor(await connecting);
       if (!options.paused) await proc.qmp!.execute('cont');
       // From here on QEMU must not keep this process alive.
       child.unref();
@@ -243,7 +251,10 @@ export class QemuProcess {
     if (this.exitInfo) return this.exitInfo;
     this.destroying = true;
     this.watchExit();
-    if ((await checkQemuIdentity(this.state)) === undefined) sendSignal(this.state.pid, 'SIGTERM');
+    // Our own child that has not exited still owns its pid (it is not reaped
+    // before the exit event): no identity check needed, and none is paid.
+    if (this.child && this.childExit === undefined) sendSignal(this.state.pid, 'SIGTERM');
+    else if ((await checkQemuIdentity(this.state)) === undefined) sendSignal(this.state.pid, 'SIGTERM');
     else await this.finalize();
     const graceMs = options.graceMs ?? 1000;
     let info = await this.exitedWithin(graceMs);
@@ -292,7 +303,10 @@ export class QemuProcess {
   }
 
   private async connect(timeoutMs: number): Promise<void> {
-    const qmp = await QmpClient.connect(this.state.monitorPath, { domain: this.state.name, timeoutMs });
+    this.useMonitor(await QmpClient.connect(this.state.monitorPath, { domain: this.state.name, timeoutMs }));
+  }
+
+  private useMonitor(qmp: QmpClient): void {
     this.qmp = qmp;
     qmp.on('SHUTDOWN', (e) => (this.lastShutdown = e.data));
     qmp.onClose((info) => {
@@ -345,7 +359,8 @@ export class QemuProcess {
 
   private async finalize(): Promise<void> {
     if (this.exitInfo) return;
-    const log = parseExitReason(await readLogSince(this.state.logPath, this.state.logOffset));
+    // A destroy needs no explanation from the log (and reading it costs a few file operations).
+    const log = this.destroying ? { errors: [], summary: 'destroyed' } : parseExitReason(await readLogSince(this.state.logPath, this.state.logOffset));
     if (this.exitInfo) return;
     // Without a monitor, the traced shutdown request (if any) says why QEMU ended.
     const shutdown = this.lastShutdown ?? (log.shutdownRequest ? { guest: log.shutdownRequest.guest, reason: log.shutdownRequest.cause } : undefined);

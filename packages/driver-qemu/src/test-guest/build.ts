@@ -35,7 +35,7 @@ export interface BuildTestGuestOptions {
 }
 
 // Bump when the init script or the layout changes, so old caches are not reused.
-const BUILDER_VERSION = 5;
+const BUILDER_VERSION = 6;
 
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
 

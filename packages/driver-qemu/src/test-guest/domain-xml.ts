@@ -36,7 +36,6 @@ export function testGuestDomainXml(guest: TestGuest, name: string, o: TestGuestX
     <cmdline>${escapeXml(guest.cmdline)}</cmdline>
   </os>
   <features><acpi/></features>
-  <on_reboot>destroy</on_reboot>
   <devices>
     ${serial}
     <console type='${o.console && o.console !== 'pty' ? 'unix' : 'pty'}'>${o.console && o.console !== 'pty' ? `<source mode='bind' path='${escapeXml(o.console.unix)}'/>` : ''}<target type='serial'/></console>

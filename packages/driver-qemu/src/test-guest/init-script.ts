@@ -24,21 +24,21 @@ done
 
 # ACPI power button (system_powerdown): the button driver reports it as a key
 # press on an input device named "Power Button"; one event is enough. The
-# device node appears asynchronously (devtmpfs), so the watcher waits for
-# both the input device and its node instead of missing them at boot.
-( i=0
-  while [ $i -lt 100 ]; do
-    found=
-    for d in /sys/class/input/event*; do
-      [ "$(cat "$d/device/name" 2>/dev/null)" = "Power Button" ] || continue
-      found=1
-      ( n="/dev/input/\${d##*/}"
-        until dd if="$n" of=/dev/null bs=24 count=1 2>/dev/null; do sleep 0.1; done
-        echo "power button pressed, powering off"; sync; poweroff -f ) &
-    done
-    [ -n "$found" ] && break
-    sleep 0.1; i=$((i+1))
-  done ) &
+# input device and its node (devtmpfs creates it asynchronously) are waited
+# for here, before the prompt, so a press right after the prompt is never lost.
+i=0
+while [ $i -lt 50 ]; do
+  found=
+  for d in /sys/class/input/event*; do
+    [ "$(cat "$d/device/name" 2>/dev/null)" = "Power Button" ] || continue
+    n="/dev/input/\${d##*/}"
+    j=0; while [ ! -e "$n" ] && [ $j -lt 50 ]; do sleep 0.02; j=$((j+1)); done
+    found=1
+    ( dd if="$n" of=/dev/null bs=24 count=1 2>/dev/null && { echo "power button pressed, powering off"; sync; poweroff -f; } ) &
+  done
+  [ -n "$found" ] && break
+  sleep 0.05; i=$((i+1))
+done
 
 # No udev: online hot-plugged CPUs and memory blocks as they appear.
 ( while :; do

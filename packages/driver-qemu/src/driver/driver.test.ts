@@ -1,0 +1,157 @@
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Connection, PluginLoader, VirtError } from '@virtkit/core';
+import { parseExitReason } from '../process/log.js';
+import { buildTestGuest, killQemusMatching, testGuestDomainXml, type TestGuest } from '../test-support.js';
+import { outsideLocks, withLock } from './locks.js';
+import { decodeSaveImageHeader, encodeSaveImageStart, SAVE_HEADER_SIZE, SAVE_MAGIC } from './save-image.js';
+
+describe('save image header (libvirt qemu_saveimage.h)', () => {
+  it('writes libvirt\'s layout: partial magic, version 2, XML with its NUL and 64 KiB of padding', () => {
+    const xml = '<domain/>';
+    const buf = encodeSaveImageStart(xml, true);
+    expect(SAVE_HEADER_SIZE).toBe(92);
+    expect(buf.toString('latin1', 0, 16)).toBe('LibvirtQemudPart');
+    expect(buf.readUInt32LE(16)).toBe(2);
+    expect(buf.readUInt32LE(20)).toBe(xml.length + 1 + 65536);
+    expect(buf.readUInt32LE(24)).toBe(1);
+    expect(buf.length).toBe(92 + xml.length + 1 + 65536);
+    // Incomplete images are refused; complete ones read back.
+    expect(() => decodeSaveImageHeader(buf, 'f')).toThrow(/incomplete/);
+    buf.write(SAVE_MAGIC, 0, 'latin1');
+    expect(decodeSaveImageHeader(buf, 'f')).toMatchObject({ wasRunning: true, dataLen: 65546, format: 0 });
+    expect(() => decodeSaveImageHeader(Buffer.alloc(92), 'f')).toThrow(VirtError);
+  });
+});
+
+describe('QEMU log reasons', () => {
+  it('reads the traced shutdown request: a guest power-off, not a crash', () => {
+    const r = parseExitReason('2026-01-01T00:00:00.000Z: starting up\nchar device redirected to /dev/pts/3 (label charserial0)\n1234@1795.5:qemu_system_shutdown_request reason=6\n');
+    expect(r.shutdownRequest).toEqual({ cause: 'guest-shutdown', guest: true });
+    expect(r.errors).toEqual([]);
+    expect(parseExitReason('').shutdownRequest).toBeUndefined();
+  });
+});
+
+describe('domain locks', () => {
+  it('are re-entrant within one flow, exclusive across flows, and not inherited by background work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vk-lock-'));
+    const path = join(dir, 'd.lock');
+    const order: string[] = [];
+    try {
+      await withLock(path, 'a', async () => {
+        order.push('a-in');
+        await withLock(path, 'a again', async () => order.push('a-nested'));
+        // Work started inside a job but run as its own flow queues like anyone else.
+        const bg = outsideLocks(() => withLock(path, 'bg', async () => order.push('bg')));
+        await new Promise((r) => setTimeout(r, 30));
+        order.push('a-out');
+        void bg;
+      });
+      await withLock(path, 'last', async () => order.push('last'));
+      expect(order).toEqual(['a-in', 'a-nested', 'a-out', 'bg', 'last']);
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// Without a guest of interest: what the driver writes where, and its refusals.
+describe('qemu:///embed files and rules', () => {
+  const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
+  const loader = new PluginLoader({ roots: [], pluginPath: pkgDir });
+  const root = mkdtempSync(join(tmpdir(), 'vk-qemu-drv-'));
+  const uri = `qemu:///embed?root=${root}`;
+  let guest: TestGuest;
+  let conn: Connection;
+
+  beforeAll(async () => {
+    guest = await buildTestGuest();
+    conn = await Connection.open(uri, { loader });
+  }, 60_000);
+  afterAll(async () => {
+    await conn?.close();
+    await killQemusMatching(root);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('keeps definitions, autostart marks, records and live XML under the URI\'s folders', async () => {
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'files'));
+    expect(readFileSync(join(root, 'etc/qemu/files.xml'), 'utf8')).toContain('<name>files</name>');
+    await d.setAutostart(true);
+    expect(readlinkSync(join(root, 'etc/qemu/autostart/files.xml'))).toBe(join(root, 'etc/qemu/files.xml'));
+    await d.start();
+    try {
+      const rec = JSON.parse(readFileSync(join(root, 'run/qemu/files.json'), 'utf8'));
+      expect(rec).toMatchObject({ name: 'files', state: 'running', reason: 'booted', persistent: true, id: d.id });
+      expect(rec.process.pid).toBeGreaterThan(0);
+      expect(readFileSync(join(root, 'run/qemu/files.xml'), 'utf8')).toMatch(/<domain type='qemu' id='\d+'>/);
+      // The live XML has what the start added: aliases and the pty path.
+      const live = await d.getXmlDesc();
+      expect(live).toContain("<alias name='serial0'/>");
+      expect(live).toMatch(/<source path='\/dev\/pts\/\d+'\/>/);
+      expect(await d.getXmlDesc({ inactive: true })).not.toContain('<alias');
+      // Undefining a running domain makes it transient; it disappears when it stops.
+      await d.undefine();
+      expect(existsSync(join(root, 'etc/qemu/files.xml'))).toBe(false);
+      expect(existsSync(join(root, 'etc/qemu/autostart/files.xml'))).toBe(false);
+      expect(await d.isPersistent()).toBe(false);
+    } finally {
+      await d.destroy();
+    }
+    await expect(conn.lookupDomainByName('files')).rejects.toMatchObject({ code: 'NO_DOMAIN' });
+    expect(existsSync(join(root, 'run/qemu/files.json'))).toBe(false);
+  }, 60_000);
+
+  it('refuses to undefine a domain with a managed save image unless asked, and prints its command line', async () => {
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'msave'));
+    await d.start();
+    await d.managedSave();
+    await expect(d.undefine()).rejects.toMatchObject({ code: 'OPERATION_INVALID' });
+    expect(existsSync(join(root, 'lib/qemu/save/msave.save'))).toBe(true);
+    await d.undefine({ managedSave: true });
+    expect(existsSync(join(root, 'lib/qemu/save/msave.save'))).toBe(false);
+
+    const argv = await conn.domainXmlToNative('qemu-argv', testGuestDomainXml(guest, 'native'));
+    expect(argv).toContain('-name guest=native,debug-threads=on');
+    expect(argv).toContain(`-kernel ${guest.kernel}`);
+    expect(argv).not.toContain('-no-shutdown');
+    await expect(conn.domainXmlToNative('xen-xl', testGuestDomainXml(guest, 'native'))).rejects.toMatchObject({ code: 'INVALID_ARG' });
+  }, 60_000);
+
+  it('starts autostart domains on the first open after boot, once', async () => {
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'auto'));
+    await d.setAutostart(true);
+    // A new boot, as far as the marker knows.
+    writeFileSync(join(root, 'run/qemu/autostarted'), 'another-boot');
+    const c2 = await Connection.open(uri, { loader });
+    try {
+      expect((await d.getState()).state).toBe('running');
+      await d.destroy();
+      const c3 = await Connection.open(uri, { loader });
+      await c3.close();
+      expect((await d.getState()).state).toBe('shutoff');
+    } finally {
+      await c2.close();
+      await d.destroy().catch(() => {});
+      await d.undefine();
+    }
+  }, 60_000);
+
+  it('refuses what the QEMU driver cannot run, naming the domain', async () => {
+    await expect(conn.defineDomainXml("<domain type='lxc'><name>x</name><memory>1024</memory><os><type>exe</type><init>/bin/sh</init></os></domain>")).rejects.toBeInstanceOf(VirtError);
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'refuse'));
+    try {
+      await expect(d.shutdown({ modes: ['initctl'] })).rejects.toMatchObject({ code: 'ARGUMENT_UNSUPPORTED' });
+      await expect(d.attachDevice("<memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target></memory>", { live: true })).rejects.toMatchObject({ code: 'OPERATION_INVALID' });
+      await expect(d.setMemory(1024, { maximum: true, live: true })).rejects.toMatchObject({ code: 'OPERATION_INVALID' });
+      await expect(d.openConsole()).rejects.toMatchObject({ code: 'OPERATION_INVALID' });
+    } finally {
+      await d.undefine();
+    }
+  }, 60_000);
+});
