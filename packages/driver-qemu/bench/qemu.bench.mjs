@@ -56,14 +56,16 @@ async function timed(fn) {
 
 // ---------------------------------------------------------------- virtkit
 
+/** virtkit's side: setup, one round of the single-guest operations, the rest, teardown. */
 async function virtkitSide() {
   const conn = await Connection.open(uri, { loader: new PluginLoader({ roots: [], pluginPath: pkgDir }) });
   const r = { start: [], destroy: [], suspend: [], resume: [], saveRestore: [], concurrent20: [], cli: [] };
-  try {
-    const d = await conn.defineDomainXml(xmlOf('vkb-vk'));
-    await d.start();
-    await d.destroy(); // warm-up: capabilities, parser, caches
-    for (let i = 0; i < RUNS; i++) {
+  const d = await conn.defineDomainXml(xmlOf('vkb-vk'));
+  await d.start();
+  await d.destroy(); // warm-up: capabilities, parser, caches
+  return {
+    r,
+    async round() {
       r.start.push(await timed(() => d.start()));
       r.suspend.push(await timed(() => d.suspend()));
       r.resume.push(await timed(() => d.resume()));
@@ -74,30 +76,31 @@ async function virtkitSide() {
       }));
       rmSync(file, { force: true });
       r.destroy.push(await timed(() => d.destroy()));
-    }
-    const many = [];
-    for (let i = 0; i < CONCURRENT; i++) many.push(await conn.defineDomainXml(xmlOf(`vkb-vk${i}`)));
-    for (let k = 0; k < Math.max(1, RUNS >> 2); k++) {
-      r.concurrent20.push(await timed(() => Promise.all(many.map((x) => x.start()))));
-      await Promise.all(many.map((x) => x.destroy()));
-    }
-    for (const x of many) await x.undefine();
-    const vk = (...a) => {
-      const p = spawnSync(process.execPath, [cli, '-c', uri, ...a], { stdio: 'ignore' });
-      if (p.status !== 0) throw new Error(`virtkit ${a.join(' ')} failed`);
-    };
-    vk('start', 'vkb-vk');
-    vk('destroy', 'vkb-vk');
-    for (let i = 0; i < RUNS; i++) r.cli.push(await timed(async () => { vk('start', 'vkb-vk'); vk('destroy', 'vkb-vk'); }));
-    await d.undefine();
-  } finally {
-    for (const x of await conn.listAllDomains().catch(() => [])) {
-      if (x.id >= 0) await x.destroy().catch(() => {});
-      await x.undefine().catch(() => {});
-    }
-    await conn.close();
-  }
-  return r;
+    },
+    async rest() {
+      const many = [];
+      for (let i = 0; i < CONCURRENT; i++) many.push(await conn.defineDomainXml(xmlOf(`vkb-vk${i}`)));
+      for (let k = 0; k < Math.max(1, RUNS >> 2); k++) {
+        r.concurrent20.push(await timed(() => Promise.all(many.map((x) => x.start()))));
+        await Promise.all(many.map((x) => x.destroy()));
+      }
+      for (const x of many) await x.undefine();
+      const vk = (...a) => {
+        const p = spawnSync(process.execPath, [cli, '-c', uri, ...a], { stdio: 'ignore' });
+        if (p.status !== 0) throw new Error(`virtkit ${a.join(' ')} failed`);
+      };
+      vk('start', 'vkb-vk');
+      vk('destroy', 'vkb-vk');
+      for (let i = 0; i < RUNS; i++) r.cli.push(await timed(async () => { vk('start', 'vkb-vk'); vk('destroy', 'vkb-vk'); }));
+    },
+    async close() {
+      for (const x of await conn.listAllDomains().catch(() => [])) {
+        if (x.id >= 0) await x.destroy().catch(() => {});
+        await x.undefine().catch(() => {});
+      }
+      await conn.close();
+    },
+  };
 }
 
 // ---------------------------------------------------------------- raw QEMU (the limit)
@@ -170,50 +173,54 @@ async function rawSide() {
   const args = await rawArgs('vkb-raw', 1);
   const r = { start: [], destroy: [], suspend: [], resume: [], saveRestore: [], concurrent20: [], cli: [] };
   await rawStop(await rawStart(args)); // warm-up
-  for (let i = 0; i < RUNS; i++) {
-    let g;
-    r.start.push(await timed(async () => (g = await rawStart(args))));
-    r.suspend.push(await timed(() => g.q.call('stop')));
-    r.resume.push(await timed(() => g.q.call('cont')));
-    r.saveRestore.push(await timed(async () => {
-      // Same mechanism as virtkit: migrate to a unix socket copied into a file, restore with -incoming defer + fd:4.
-      const file = join(dir, 'raw.save');
-      const sockPath = join(dir, 'mig.sock');
-      rmSync(sockPath, { force: true });
-      let done;
-      const srv = createServer((c) => (done = pipeline(c, createWriteStream(file))));
-      await new Promise((res) => srv.listen(sockPath, res));
-      await g.q.call('stop');
-      await g.q.call('migrate-set-parameters', { 'max-bandwidth': 2 ** 53 - 1 });
-      await g.q.call('migrate', { uri: `unix:${sockPath}` });
-      for (;;) {
-        const m = await g.q.call('query-migrate');
-        if (m.return.status === 'completed') break;
-        await new Promise((res) => setTimeout(res, 5));
+  return {
+    r,
+    async round() {
+      let g;
+      r.start.push(await timed(async () => (g = await rawStart(args))));
+      r.suspend.push(await timed(() => g.q.call('stop')));
+      r.resume.push(await timed(() => g.q.call('cont')));
+      r.saveRestore.push(await timed(async () => {
+        // Same mechanism as virtkit: migrate to a unix socket copied into a file, restore with -incoming defer + fd:4.
+        const file = join(dir, 'raw.save');
+        const sockPath = join(dir, 'mig.sock');
+        rmSync(sockPath, { force: true });
+        let done;
+        const srv = createServer((c) => (done = pipeline(c, createWriteStream(file))));
+        await new Promise((res) => srv.listen(sockPath, res));
+        await g.q.call('stop');
+        await g.q.call('migrate-set-parameters', { 'max-bandwidth': 2 ** 53 - 1 });
+        await g.q.call('migrate', { uri: `unix:${sockPath}` });
+        for (;;) {
+          const m = await g.q.call('query-migrate');
+          if (m.return.status === 'completed') break;
+          await new Promise((res) => setTimeout(res, 5));
+        }
+        await done;
+        srv.close();
+        await rawStop(g);
+        const fd = openSync(file, 'r');
+        const ng = await rawStartWithFd(args, fd);
+        closeSync(fd);
+        for (;;) {
+          const st = await ng.q.call('query-status');
+          if (st.return.status !== 'inmigrate') break;
+          await new Promise((res) => setTimeout(res, 2));
+        }
+        await ng.q.call('cont');
+        g = ng;
+      }));
+      r.destroy.push(await timed(() => rawStop(g)));
+    },
+    async rest() {
+      for (let k = 0; k < Math.max(1, RUNS >> 2); k++) {
+        let gs;
+        r.concurrent20.push(await timed(async () => (gs = await Promise.all(Array.from({ length: CONCURRENT }, () => rawStart(args))))));
+        await Promise.all(gs.map(rawStop));
       }
-      await done;
-      srv.close();
-      await rawStop(g);
-      const fd = openSync(file, 'r');
-      const ng = await rawStartWithFd(args, fd);
-      closeSync(fd);
-      for (;;) {
-        const st = await ng.q.call('query-status');
-        if (st.return.status !== 'inmigrate') break;
-        await new Promise((res) => setTimeout(res, 2));
-      }
-      await ng.q.call('cont');
-      g = ng;
-    }));
-    r.destroy.push(await timed(() => rawStop(g)));
-  }
-  for (let k = 0; k < Math.max(1, RUNS >> 2); k++) {
-    let gs;
-    r.concurrent20.push(await timed(async () => (gs = await Promise.all(Array.from({ length: CONCURRENT }, () => rawStart(args))))));
-    await Promise.all(gs.map(rawStop));
-  }
-  for (let i = 0; i < RUNS; i++) r.cli.push(await timed(async () => rawStop(await rawStart(args))));
-  return r;
+      for (let i = 0; i < RUNS; i++) r.cli.push(await timed(async () => rawStop(await rawStart(args))));
+    },
+  };
 }
 
 async function rawStartWithFd(args, fd) {
@@ -306,8 +313,21 @@ async function libvirtSide() {
 // ---------------------------------------------------------------- run and report
 
 try {
-  const vk = await virtkitSide();
-  const raw = await rawSide();
+  // virtkit and the limit take turns, round by round, so both see the same machine.
+  const vkSide = await virtkitSide();
+  const rawS = await rawSide();
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      await vkSide.round();
+      await rawS.round();
+    }
+    await vkSide.rest();
+    await rawS.rest();
+  } finally {
+    await vkSide.close();
+  }
+  const vk = vkSide.r;
+  const raw = rawS.r;
   const lv = await libvirtSide().catch((err) => {
     console.log(`(libvirt side failed: ${err.message})`);
     return {};

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { VirtError, type DomainHandle, type DomainInfo, type DomainState, type ShutdownMode } from '@virtkit/core';
 import { domainOption, JSON_OPTION, type CommandDef, type CommandContext } from '../command.js';
 import { formatJson, formatKeyValues, formatTable } from '../output.js';
+import { autostartCommand } from './autostart.js';
 
 const STATE_TEXT: Record<DomainState, string> = {
   nostate: 'no state',
@@ -495,18 +496,14 @@ const managedsaveRemove: CommandDef = {
   },
 };
 
-const autostart: CommandDef = {
+const autostart = autostartCommand({
   name: 'autostart',
   group: 'Domain Management',
   summary: 'autostart a domain',
-  options: [domainOption(), { name: 'disable', type: 'bool', help: 'disable autostarting' }],
-  async run(ctx) {
-    const d = await ctx.domain();
-    const on = !ctx.opts.flag('disable');
-    await d.setAutostart(on);
-    say(ctx, `Domain '${d.name}' ${on ? 'marked as autostarted' : 'unmarked as autostarted'}`);
-  },
-};
+  option: domainOption(),
+  lookup: (ctx) => ctx.domain(),
+  label: (n) => `Domain '${n}'`,
+});
 
 export const domainCommands: CommandDef[] = [
   list, dominfo, domstate, domid, domname, domuuid,

@@ -3,6 +3,7 @@ import { JSON_OPTION, type CommandDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable } from '../output.js';
 import { readXmlFile } from './domain.js';
 import { editXml, printXmlWithXpath, XPATH_OPTIONS } from './xml.js';
+import { autostartCommand } from './autostart.js';
 
 const netOption = { name: 'network', type: 'string', required: true, positional: true, help: 'network name or uuid' } as const;
 const yn = (b: boolean) => (b ? 'yes' : 'no');
@@ -143,18 +144,14 @@ const netStart = simple('net-start', 'start a (previously defined) inactive netw
 const netDestroy = simple('net-destroy', 'destroy (stop) a network', 'destroyed', (n) => n.destroy());
 const netUndefine = simple('net-undefine', 'undefine a persistent network', 'has been undefined', (n) => n.undefine());
 
-const netAutostart: CommandDef = {
+const netAutostart = autostartCommand({
   name: 'net-autostart',
   group: 'Networking',
   summary: 'autostart a network',
-  options: [netOption, { name: 'disable', type: 'bool', help: 'disable autostarting' }],
-  async run(ctx) {
-    const n = await ctx.network();
-    const on = !ctx.opts.flag('disable');
-    await n.setAutostart(on);
-    ctx.out.write(`Network ${n.name} ${on ? 'marked as autostarted' : 'unmarked as autostarted'}\n`);
-  },
-};
+  option: netOption,
+  lookup: (ctx) => ctx.network(),
+  label: (n) => `Network ${n}`,
+});
 
 const netUuid: CommandDef = {
   name: 'net-uuid',

@@ -7,6 +7,7 @@ import { JSON_OPTION, type CommandContext, type CommandDef, type OptionDef } fro
 import { formatJson, formatKeyValues, formatTable, prettyCapacity } from '../output.js';
 import { readXmlFile } from './domain.js';
 import { editXml, printXmlWithXpath, XPATH_OPTIONS } from './xml.js';
+import { autostartCommand } from './autostart.js';
 
 const poolOption: OptionDef = { name: 'pool', type: 'string', required: true, positional: true, help: 'pool name or uuid' };
 const volOption: OptionDef = { name: 'vol', type: 'string', required: true, positional: true, help: 'vol name, key or path' };
@@ -288,18 +289,14 @@ const poolDelete = poolAction('pool-delete', 'delete a pool', 'deleted', (p) => 
 const poolUndefine = poolAction('pool-undefine', 'undefine an inactive pool', 'has been undefined', (p) => p.undefine());
 const poolRefresh = poolAction('pool-refresh', 'refresh a pool', 'refreshed', (p) => p.refresh());
 
-const poolAutostart: CommandDef = {
+const poolAutostart = autostartCommand({
   name: 'pool-autostart',
   group: 'Storage Pool',
   summary: 'autostart a pool',
-  options: [poolOption, { name: 'disable', type: 'bool', help: 'disable autostarting' }],
-  async run(ctx) {
-    const p = await ctx.pool();
-    const on = !ctx.opts.flag('disable');
-    await p.setAutostart(on);
-    ctx.out.write(`Pool ${p.name} ${on ? 'marked as autostarted' : 'unmarked as autostarted'}\n`);
-  },
-};
+  option: poolOption,
+  lookup: (ctx) => ctx.pool(),
+  label: (n) => `Pool ${n}`,
+});
 
 const poolEdit: CommandDef = {
   name: 'pool-edit',
