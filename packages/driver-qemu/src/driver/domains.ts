@@ -255,8 +255,8 @@ export class QemuDomains implements DomainDriver {
   /** Starts a domain from a definition; the caller holds the domain lock. */
   async launch(req: LaunchRequest, event: { type: 'started'; detail: 'booted' | 'restored' }): Promise<void> {
     const { record, proc } = await launchDomain(this.ctx, req);
-    // The job is done: free the monitor for the next process (DESIGN.md, monitor ownership).
-    await proc.close();
+    // The job is done: the monitor is freed for the next process soon (DESIGN.md, monitor ownership).
+    monitors.release(proc);
     const dom = { name: record.name, uuid: record.uuid, id: record.id };
     this.ctx.emit('started', event.detail, dom);
     if (req.paused) this.ctx.emit('suspended', event.detail === 'restored' ? 'restored' : 'paused', dom);
@@ -276,7 +276,7 @@ export class QemuDomains implements DomainDriver {
         const cur = await this.views.byName(def.name);
         if (cur && isActive(cur)) throw invalid(`domain '${def.name}' is already running`);
         await this.launch(
-          { def, persistent: !!cur?.config, paused: !!opts.paused, runningReason: 'booted', pausedReason: 'user' },
+          { def, persistent: !!cur?.config, paused: !!opts.paused, runningReason: 'booted', pausedReason: 'user', ...(cur?.record ? { previous: cur.record } : {}) },
           { type: 'started', detail: 'booted' },
         );
       });
@@ -302,7 +302,7 @@ export class QemuDomains implements DomainDriver {
         }
       }
       await this.launch(
-        { def: v.config, persistent: true, paused: !!opts.paused, runningReason: 'booted', pausedReason: 'user' },
+        { def: v.config, persistent: true, paused: !!opts.paused, runningReason: 'booted', pausedReason: 'user', ...(v.record ? { previous: v.record } : {}) },
         { type: 'started', detail: 'booted' },
       );
     });
@@ -412,8 +412,14 @@ export class QemuDomains implements DomainDriver {
   async resumeDomain(uuid: string): Promise<void> {
     await this.activeJob(uuid, 'resume', async (j) => {
       if (j.record.state !== 'paused') throw invalid(`domain '${j.view.name}' is not paused`);
-      await j.qmp.execute('cont');
+      // The record first: once the vCPUs run they compete with this process for the CPU (TCG).
       await this.ctx.store.writeRecord({ ...j.record, state: 'running', reason: 'unpaused' });
+      try {
+        await j.qmp.execute('cont');
+      } catch (err) {
+        await this.ctx.store.writeRecord(j.record).catch(() => {});
+        throw err;
+      }
       this.ctx.emit('resumed', 'unpaused', { name: j.view.name, uuid, id: j.record.id });
     });
   }

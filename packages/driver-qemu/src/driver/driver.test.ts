@@ -123,6 +123,25 @@ describe('qemu:///embed files and rules', () => {
     await expect(conn.domainXmlToNative('xen-xl', testGuestDomainXml(guest, 'native'))).rejects.toMatchObject({ code: 'INVALID_ARG' });
   }, 60_000);
 
+  it('attaches and detaches devices in the definition (--config), with define-time addresses', async () => {
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'config-dev'));
+    try {
+      await d.attachDevice("<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/var/tmp/none.img'/><target dev='vdc' bus='virtio'/></disk>", { config: true });
+      await d.attachDevice("<interface type='user'><mac address='52:54:00:12:34:56'/><model type='virtio'/></interface>");
+      const xml = await d.getXmlDesc({ inactive: true });
+      expect(xml).toMatch(/<target dev='vdc' bus='virtio'\/>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x0[0-9a-f]'/);
+      expect(xml).toContain("<mac address='52:54:00:12:34:56'/>");
+      await expect(d.attachDevice("<disk type='file' device='disk'><source file='/x'/><target dev='vdc' bus='virtio'/></disk>")).rejects.toMatchObject({ code: 'OPERATION_FAILED' });
+      await expect(d.attachDevice("<disk type='file' device='disk'><source file='/x'/><target dev='vdd'/></disk>", { live: true })).rejects.toMatchObject({ code: 'OPERATION_INVALID' });
+      await d.detachDevice("<disk type='file'><target dev='vdc'/></disk>");
+      await d.detachDevice("<interface type='user'><mac address='52:54:00:12:34:56'/></interface>");
+      expect(await d.getXmlDesc({ inactive: true })).not.toMatch(/vdc|52:54:00:12:34:56/);
+      await expect(d.detachDevice("<disk type='file'><target dev='vdc'/></disk>")).rejects.toMatchObject({ code: 'NO_DEVICE' });
+    } finally {
+      await d.undefine();
+    }
+  }, 60_000);
+
   it('starts autostart domains on the first open after boot, once', async () => {
     const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'auto'));
     await d.setAutostart(true);

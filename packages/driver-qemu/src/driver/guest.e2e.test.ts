@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,6 +176,38 @@ describe('a real guest', () => {
     }
   }, 120_000);
 
+  it('plugs a NIC of a virtual network into the network\'s bridge through a port, and gives the port back', async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip();
+    // The network modes are plugins: this connection finds the bridge mode next to this package.
+    const withModes = new PluginLoader({ roots: [], pluginPath: [pkgDir, join(pkgDir, '../network/bridge')].join(':') });
+    const c = await Connection.open(uri, { loader: withModes });
+    const br = `vknb${process.pid % 100000}`;
+    const net = `vknet${process.pid % 100000}`;
+    execFileSync('ip', ['link', 'add', br, 'type', 'bridge']);
+    try {
+      const n = await c.createNetworkXml(`<network><name>${net}</name><forward mode='bridge'/><bridge name='${br}'/></network>`);
+      const d = await c.defineDomainXml(testGuestDomainXml(guest, 'e2e-netport', { devices: `<interface type='network'><mac address='52:54:00:5e:00:43'/><source network='${net}'/><model type='virtio'/></interface>` }));
+      try {
+        await d.start();
+        const tap = /<target dev='(vnet\d+)'\/>/.exec(await d.getXmlDesc())?.[1];
+        expect(tap).toBeTruthy();
+        expect(execFileSync('ip', ['-j', 'link', 'show', 'master', br], { encoding: 'utf8' })).toContain(`"${tap}"`);
+        const ports = JSON.parse(readFileSync(join(root, 'run/network', `${net}.json`), 'utf8')).ports as Array<{ mac: string }>;
+        expect(ports.map((p) => p.mac)).toEqual(['52:54:00:5e:00:43']);
+        await d.destroy();
+        expect(JSON.parse(readFileSync(join(root, 'run/network', `${net}.json`), 'utf8')).ports).toEqual([]);
+        expect(execFileSync('ip', ['-j', 'link', 'show', 'master', br], { encoding: 'utf8' })).not.toContain(`"${tap}"`);
+      } finally {
+        await d.destroy().catch(() => {});
+        await d.undefine();
+        await n.destroy();
+      }
+    } finally {
+      await c.close();
+      execFileSync('ip', ['link', 'del', br]);
+    }
+  }, 120_000);
+
   it('is re-attached by another process, which sees and changes it under the same lock', async () => {
     const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-attach'));
     await d.start();
@@ -230,6 +262,37 @@ await d.suspend();
     expect(out).toContain('"state":"shutoff","reason":"crashed"');
     expect(out).toContain('domain:stopped:failed');
     await d.undefine();
+  }, 120_000);
+
+  it('balloons memory down and back, cancels a save on abort, and keeps running', async () => {
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-balloon', { memoryMiB: 384 }));
+    await d.start();
+    try {
+      const con = await consoleOf(d);
+      con.close();
+      await d.setMemory(256 * 1024);
+      const cur = await until('the balloon to inflate', async () => {
+        const b = Number((await d.getStats(['balloon']))['balloon.current']);
+        return b <= 260 * 1024 ? b : undefined;
+      });
+      expect(cur).toBeGreaterThan(200 * 1024);
+      expect(await d.getXmlDesc()).toContain("<currentMemory unit='KiB'>262144</currentMemory>");
+      expect((await d.getInfo()).memoryKiB).toBe(262144);
+      await d.setMemory(384 * 1024);
+
+      const file = join(root, 'aborted.save');
+      const ac = new AbortController();
+      const progress: number[] = [];
+      const saving = d.save(file, {}, { signal: ac.signal, onProgress: (p) => progress.push(p.processed) });
+      setTimeout(() => ac.abort(), 20);
+      await expect(saving).rejects.toMatchObject({ code: 'OPERATION_ABORTED' });
+      expect((await d.getState()).state).toBe('running');
+      expect((await import('node:fs')).existsSync(file)).toBe(false);
+      expect((await d.getJobInfo()).type).toBe('failed');
+    } finally {
+      await d.destroy();
+      await d.undefine();
+    }
   }, 120_000);
 
   it('saves to a managed image, starts from it, and keeps the guest state', async () => {

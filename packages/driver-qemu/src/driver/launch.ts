@@ -26,6 +26,8 @@ export interface LaunchRequest {
   incomingFd?: number;
   /** Runs before the vCPUs are started (waits for an incoming migration). */
   beforeCont?: (qmp: QmpClient) => Promise<void>;
+  /** The record before this start, put back if the start fails after QEMU was recorded. */
+  previous?: DomainRecord;
 }
 
 export interface Launched {
@@ -106,6 +108,7 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
   const nics: HostNicRecord[] = [];
   let proc: QemuProcess | undefined;
   let ports: GraphicsPorts | undefined;
+  let recorded = false;
   try {
     await Promise.all([
       (async () => {
@@ -126,9 +129,19 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
       id, accel, runDir, ...(req.incomingFd !== undefined ? { incoming: 'defer' } : {}), ...(ports ? { allocatePort: ports.allocate } : {}),
     });
     cmd.graphics.forEach((g, i) => Object.assign(live.devices.graphics[i]!, g));
+    const config = await ctx.parserConfig(binary);
+    const base: Omit<DomainRecord, 'process'> = {
+      format: 1, name: def.name, uuid: def.uuid, id, state: 'paused', reason: 'starting_up', persistent: req.persistent, accel,
+      startedAt: Date.now(), runDir, consoles: [], nics,
+    };
     proc = await QemuProcess.launch({
       name: def.name, uuid: def.uuid, args: cmd.args, env: cmd.env, runDir, binary, logPath: ctx.paths.log(def.name),
       paused: true, monitorInArgs: true, ...(req.incomingFd !== undefined ? { extraFds: [req.incomingFd] } : {}),
+      // Recorded while QEMU initialises: a process that dies now leaves a guest the next one finds.
+      onSpawned: async (state) => {
+        await Promise.all([ctx.store.writeLive(live, config), ctx.store.writeRecord({ ...base, process: state })]);
+        recorded = true;
+      },
     });
     monitors.adopt(proc);
     const qmp = proc.qmp!;
@@ -139,17 +152,20 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
     if (req.beforeCont) await req.beforeCont(qmp);
     ports?.release(); // QEMU listens on them now
     const record: DomainRecord = {
-      format: 1, name: def.name, uuid: def.uuid, id,
-      state: req.paused ? 'paused' : 'running', reason: req.paused ? req.pausedReason : req.runningReason,
-      persistent: req.persistent, process: proc.state, accel, startedAt: Date.now(), runDir, consoles, nics,
+      ...base, state: req.paused ? 'paused' : 'running', reason: req.paused ? req.pausedReason : req.runningReason, process: proc.state, consoles,
     };
-    const config = await ctx.parserConfig(binary);
     // The state is on disk by the time the start returns; the vCPUs start meanwhile.
     await Promise.all([ctx.store.writeLive(live, config), ctx.store.writeRecord(record), req.paused ? undefined : qmp.execute('cont')]);
     return { record, live, proc };
   } catch (err) {
     ports?.release();
     if (proc) await proc.destroy().catch(() => {});
+    if (recorded) {
+      // Back to what the files said before this start.
+      if (req.previous) await ctx.store.writeRecord(req.previous).catch(() => {});
+      else await ctx.store.removeRecord(def.name).catch(() => {});
+      await ctx.store.removeLive(def.name).catch(() => {});
+    }
     for (const n of nics) await unplugNic(ctx, n).catch(() => {});
     await rm(runDir, { recursive: true, force: true }).catch(() => {});
     throw err;

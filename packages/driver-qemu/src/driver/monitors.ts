@@ -9,7 +9,17 @@ export type ExitListener = (state: QemuRuntimeState, info: QemuExitInfo) => void
 interface Entry {
   proc: QemuProcess;
   listeners: Set<ExitListener>;
+  /** Closes the monitor when no job used it for MONITOR_IDLE_MS. */
+  idle?: NodeJS.Timeout;
 }
+
+/**
+ * How long a monitor stays connected after a job of this process, for the
+ * next job to reuse (back-to-back calls of an API program skip the QMP
+ * handshake). Another process's job meanwhile waits at most this long for
+ * the monitor (QEMU serves one monitor client at a time).
+ */
+export const MONITOR_IDLE_MS = 100;
 
 const runKey = (s: Pick<QemuRuntimeState, 'pid' | 'startTime'>) => `${s.pid}:${s.startTime}`;
 
@@ -20,8 +30,8 @@ const runKey = (s: Pick<QemuRuntimeState, 'pid' | 'startTime'>) => `${s.pid}:${s
  * use one object per guest.
  *
  * Monitor ownership (DESIGN.md): a job connects to the monitor, works and
- * disconnects, so the next process can connect; between jobs nobody holds
- * it. Exits are still noticed: by the child's exit event, or for attached
+ * lets it go, so the next process can connect; a monitor left idle for
+ * MONITOR_IDLE_MS is closed, so between jobs nobody holds it for long. Exits are still noticed: by the child's exit event, or for attached
  * guests by a cheap pid check every second.
  */
 class MonitorRegistry {
@@ -56,7 +66,11 @@ class MonitorRegistry {
   async open(state: QemuRuntimeState): Promise<QemuProcess> {
     const e = this.byRun.get(runKey(state));
     if (e && !e.proc.hasExited) {
-      if (!e.proc.isChild) {
+      if (e.idle) {
+        clearTimeout(e.idle);
+        e.idle = undefined;
+      }
+      if (!e.proc.isChild && !e.proc.qmp?.isOpen) {
         const gone = await checkQemuIdentity(state);
         if (gone) throw new VirtError('OPERATION_FAILED', `domain '${state.name}': QEMU is not running (${gone})`, { origin: 'qemu' });
       }
@@ -73,7 +87,22 @@ class MonitorRegistry {
     const proc = await this.open(state);
     const qmp = proc.qmp;
     if (!qmp) throw new VirtError('OPERATION_FAILED', `domain '${state.name}': the QEMU monitor closed`, { origin: 'qemu' });
-    return { qmp, proc, release: () => proc.close() };
+    return { qmp, proc, release: async () => this.release(proc) };
+  }
+
+  /** A job is done with the monitor: it closes after MONITOR_IDLE_MS unless another job of this process takes it. */
+  release(proc: QemuProcess): void {
+    const e = this.byRun.get(runKey(proc.state));
+    if (!e || e.proc !== proc) {
+      void proc.close();
+      return;
+    }
+    if (e.idle) clearTimeout(e.idle);
+    e.idle = setTimeout(() => {
+      e.idle = undefined;
+      void proc.close();
+    }, MONITOR_IDLE_MS);
+    e.idle.unref(); // a CLI process exits at once; its monitor connection goes with it
   }
 
   /** The known process of a run, if any (no monitor, no checks). */

@@ -7,6 +7,7 @@ import { formatDomainXml, VirtError, type DomainJobInfo, type DomainSaveOptions,
 import { isProcessAlive } from '../process/proc.js';
 import type { QmpClient } from '../qmp/client.js';
 import type { QemuDomains } from './domains.js';
+import type { DomainRecord } from './record.js';
 import { isActive, type DomainView } from './views.js';
 import { encodeSaveImageStart, readSaveImageStart, SAVE_MAGIC } from './save-image.js';
 
@@ -192,12 +193,12 @@ export async function restoreFromFile(
     }
     const paused = opts.startAs === 'paused' || (opts.startAs === undefined && !header.wasRunning);
     const job: RunningJob = { operation: 'restore', startedAt: Date.now(), processed: 0, total: def.memory.total * 1024, abort: new AbortController() };
-    const run = async (persistent: boolean) => {
+    const run = async (persistent: boolean, previous: DomainRecord | undefined) => {
       running.set(def.uuid, job);
       try {
         await d.launch(
           {
-            def, persistent, paused, runningReason: 'restored', pausedReason: 'user', incomingFd: fd,
+            def, persistent, paused, runningReason: 'restored', pausedReason: 'user', incomingFd: fd, ...(previous ? { previous } : {}),
             beforeCont: async (qmp) => {
               await waitIncoming(qmp, job, ctx, def.name);
             },
@@ -213,7 +214,7 @@ export async function restoreFromFile(
       }
     };
     if (managed) {
-      await run(true);
+      await run(true, managed.managed.record);
       return def.name;
     }
     await d.lockDriver('restore', async () => {
@@ -226,7 +227,7 @@ export async function restoreFromFile(
       await d.lockDomain(def.uuid, 'restore', async () => {
         const cur = await d.views.byName(def.name);
         if (cur && isActive(cur)) throw new VirtError('OPERATION_INVALID', `Requested operation is not valid: domain '${def.name}' is already active`, { origin: 'qemu' });
-        await run(!!cur?.config);
+        await run(!!cur?.config, cur?.record);
       });
     });
     return def.name;

@@ -52,6 +52,11 @@ export interface QemuLaunchOptions {
    */
   extraFds?: readonly number[];
   /**
+   * Called once QEMU is spawned with what identifies it, while QEMU is still
+   * initialising; launch waits for it (and fails, killing QEMU, if it throws).
+   */
+  onSpawned?: (state: QemuRuntimeState) => Promise<void> | void;
+  /**
    * The args already hold the monitor (`-chardev socket,id=charmonitor,fd=3,…`
    * and `-mon`), as the command line builder writes them: do not add them.
    */
@@ -144,10 +149,12 @@ export class QemuProcess {
    * error text when it exits during startup.
    */
   static async launch(options: QemuLaunchOptions): Promise<QemuProcess> {
-    const binary = await findQemuBinary(options.binary ?? DEFAULT_QEMU_BINARY, options.env ?? process.env);
-    await mkdir(options.runDir, { recursive: true, mode: 0o700 });
     const sockDir = socketDirFor(options.runDir, MONITOR_NAME.length + 16);
-    await mkdir(sockDir, { recursive: true, mode: 0o700 });
+    const [binary] = await Promise.all([
+      findQemuBinary(options.binary ?? DEFAULT_QEMU_BINARY, options.env ?? process.env),
+      mkdir(options.runDir, { recursive: true, mode: 0o700 }),
+      sockDir !== options.runDir ? mkdir(sockDir, { recursive: true, mode: 0o700 }) : undefined,
+    ]);
     const monitorPath = join(sockDir, MONITOR_NAME);
     const pidfilePath = join(options.runDir, 'qemu.pid');
     const logPath = options.logPath ?? join(options.runDir, 'qemu.log');
@@ -206,7 +213,9 @@ export class QemuProcess {
     // QEMU dying before its greeting must not leave the connect waiting for the timeout.
     void proc.exited.then(() => abortConnect.abort());
     try {
-      proc.useMonitor(await connecting);
+      // While QEMU initialises, the caller records the new process (so a crash of this process leaves no unknown QEMU).
+      const [qmp] = await Promise.all([connecting, options.onSpawned?.(state)]);
+      proc.useMonitor(qmp);
       if (!options.paused) await proc.qmp!.execute('cont');
       // From here on QEMU must not keep this process alive.
       child.unref();

@@ -1,0 +1,92 @@
+/** The QEMU driver from the command line: the test guest defined, started, reached on its console, changed and removed with `virtkit`, one process per command. */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestGuest, killQemusMatching, testGuestDomainXml, type TestGuest } from '@virtkit/driver-qemu/test-support';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'bin.js');
+const haveQemu = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64 && command -v qemu-img'], { stdio: 'ignore' }).status === 0;
+
+describe.skipIf(!haveQemu)('virtkit with qemu:///embed (a real guest)', () => {
+  let root = '';
+  let guest: TestGuest;
+  const name = 'cli-guest';
+  const vk = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [bin, '-c', `qemu:///embed?root=${root}`, ...args], { timeout: 60_000 });
+    return { code: r.status ?? 1, out: r.stdout.toString(), err: r.stderr.toString() };
+  };
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'vkcli-qemu-'));
+    guest = await buildTestGuest();
+  }, 60_000);
+
+  afterAll(async () => {
+    vk('destroy', name);
+    vk('undefine', name, '--managed-save');
+    await killQemusMatching(root);
+    rmSync(root, { recursive: true, force: true });
+  }, 60_000);
+
+  /** `virtkit console`: waits for the prompt, runs `line`, waits for `expectText`, leaves with ^]. */
+  const consoleSession = (line: string, expectText: string) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, '-c', `qemu:///embed?root=${root}`, 'console', name]);
+      let out = '';
+      let sent = false;
+      const timer = setTimeout(() => {
+        child.kill();
+        reject(new Error(`console: no '${expectText}' in ${JSON.stringify(out.slice(-400))}`));
+      }, 45_000);
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString('latin1');
+        if (!sent && out.includes(guest.prompt)) {
+          sent = true;
+          child.stdin.write(`${line}\n`);
+        } else if (sent && out.includes(expectText)) child.stdin.write('\x1d');
+      });
+      setTimeout(() => child.stdin.write('\n'), 300);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(out);
+        else reject(new Error(`virtkit console exited with ${code}: ${out.slice(-300)}`));
+      });
+    });
+
+  it('defines, starts, lists, reaches the prompt, suspends, hot-plugs a disk, saves and restores, destroys', async () => {
+    const xml = join(root, 'guest.xml');
+    writeFileSync(xml, testGuestDomainXml(guest, name));
+    expect(vk('define', xml).code).toBe(0);
+    expect(vk('start', name).out).toContain(`Domain '${name}' started`);
+    expect(vk('list').out).toMatch(new RegExp(`\\d+\\s+${name}\\s+running`));
+    expect(vk('dominfo', name).out).toMatch(/State:\s+running/);
+    expect(await consoleSession('echo $((20+22))', '42')).toContain('42');
+
+    expect(vk('suspend', name).code).toBe(0);
+    expect(vk('domstate', name, '--reason').out.trim()).toBe('paused (user)');
+    expect(vk('resume', name).code).toBe(0);
+
+    const img = join(root, 'data.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', img, '16M']);
+    const att = vk('attach-disk', name, img, 'vdb', '--subdriver', 'qcow2', '--live');
+    expect(att.err).toBe('');
+    expect(vk('domblklist', name).out).toMatch(/vdb\s+\S*data\.qcow2/);
+    expect(await consoleSession('cat /sys/block/vda/size', '32768')).toContain('32768');
+
+    const save = join(root, 'guest.save');
+    expect(vk('save', name, save).code).toBe(0);
+    expect(vk('domstate', name, '--reason').out.trim()).toBe('shut off (saved)');
+    expect(vk('restore', save).code).toBe(0);
+    expect(vk('domstate', name, '--reason').out.trim()).toBe('running (restored)');
+
+    const native = vk('domxml-to-native', 'qemu-argv', xml);
+    expect(native.out).toContain(`-name guest=${name},debug-threads=on`);
+
+    expect(vk('destroy', name).code).toBe(0);
+    expect(vk('undefine', name).code).toBe(0);
+    expect(vk('list', '--all').out).not.toContain(name);
+  }, 180_000);
+});
