@@ -49,6 +49,7 @@ import { EventBus, type VirtEvent, type VirtEventKind, type VirtEventListener } 
 import { JobLock, DEFAULT_JOB_WAIT_MS } from './locks.js';
 import { PluginLoader } from './loader.js';
 import { stateDirsFor } from './paths.js';
+import { migrationFlagsOf, runMigration } from './migration.js';
 import { isRemoteUri, parseUri, type VirtUri } from './uri.js';
 import { DEFAULT_XML_LIMITS } from './xml/parse.js';
 import { isUuid, parseUuid } from './xml/values.js';
@@ -134,6 +135,8 @@ function checkPath(what: string, p: unknown): string {
 export class Connection {
   readonly events: EventBus;
   private closed = false;
+  /** @internal How this connection was opened: a migration opens its destination the same way. */
+  openedWith?: { loader: PluginLoader; prompt?: ConnectOptions['prompt'] };
 
   private constructor(
     readonly uri: VirtUri,
@@ -217,6 +220,7 @@ export class Connection {
       const storage = driver.storage ?? (local && localSubdrivers.storage ? await localSubdrivers.storage(uri, ctx) : undefined);
       const ifaces = driver.interfaces ?? (local && localSubdrivers.interfaces ? await localSubdrivers.interfaces(uri) : undefined);
       const conn = new Connection(uri, readonly, driver, events, networks, storage, ifaces, opts.jobWaitMs ?? DEFAULT_JOB_WAIT_MS);
+      conn.openedWith = { loader, ...(opts.prompt ? { prompt: opts.prompt } : {}) };
       lost.add((r) => conn.markLost(r));
       return conn;
     } catch (err) {
@@ -719,16 +723,80 @@ export class DomainHandle {
     for (const [k, v] of Object.entries(params)) need(Number.isSafeInteger(v), `scheduler parameter '${k}' must be an integer`);
     return this.op('virDomainSetSchedulerParameters', undefined, true, (d) => this.optional(d, 'setSchedulerParams', 'virDomainSetSchedulerParameters')(this.uuid, params, opts));
   }
-  getJobInfo(): Promise<DomainJobInfo> {
-    return this.op('virDomainGetJobInfo', 'domain.jobs', false, (d) => this.optional(d, 'getJobInfo', 'virDomainGetJobInfo')(this.uuid));
+  getJobInfo(opts: { completed?: boolean } = {}): Promise<DomainJobInfo> {
+    return this.op('virDomainGetJobStats', 'domain.jobs', false, (d) =>
+      this.optional(d, 'getJobInfo', 'virDomainGetJobStats')(this.uuid, ...(opts.completed ? [{ completed: true }] : [])),
+    );
   }
   abortJob(): Promise<void> {
     // Abort must not wait for the job lock held by the job it aborts.
     return this.op('virDomainAbortJob', 'domain.jobs', false, (d) => this.optional(d, 'abortJob', 'virDomainAbortJob')(this.uuid));
   }
-  migrate(destUri: string, opts: DomainMigrateOptions = {}): Promise<void> {
+  /**
+   * Migrates the domain to the host `destUri` names. By default this
+   * process drives the migration with a connection of its own to the
+   * destination (virDomainMigrate3; the URI is as this process sees the
+   * destination); with `peer2peer` the source host drives it and the URI
+   * is as the source host sees it (virDomainMigrateToURI3). See
+   * docs/migration.md.
+   */
+  async migrate(destUri: string, opts: DomainMigrateOptions = {}): Promise<void> {
     checkName('destination URI', destUri);
-    return this.op('virDomainMigrate', 'domain.migrate', true, (d) => this.optional(d, 'migrate', 'virDomainMigrate')(this.uuid, destUri, opts));
+    // A driver without the phases (or without migration at all: NO_SUPPORT from op) can only go peer-to-peer.
+    const peer2peer = !!opts.peer2peer || typeof this.d.migrateBegin !== 'function' || !this.conn.supports('domain.migrate');
+    if (peer2peer) {
+      const job: JobContext = { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };
+      await this.op('virDomainMigrateToURI3', 'domain.migrate', true, (d) =>
+        this.optional(d, 'migrate', 'virDomainMigrateToURI3')(this.uuid, destUri, { ...migrationFlagsOf(opts), peer2peer: true }, job),
+      );
+    } else {
+      const dest = await Connection.open(destUri, this.conn.openedWith ?? {});
+      try {
+        await this.migrateTo(dest, opts);
+      } finally {
+        await dest.close();
+      }
+    }
+    await this.refresh().catch(() => {});
+  }
+
+  /**
+   * Migrates the domain to the host of an open connection, this process
+   * running the phases on both (virDomainMigrate3). Returns the domain on
+   * the destination.
+   */
+  async migrateTo(dest: Connection, opts: DomainMigrateOptions = {}): Promise<DomainHandle> {
+    need(dest instanceof Connection && dest.isAlive(), 'the destination must be an open connection');
+    need(!opts.peer2peer, 'migrateTo drives the migration from this process: a peer-to-peer migration goes through migrate(destUri, { peer2peer: true })');
+    const lost = new AbortController();
+    const unlisten = dest.onLost((reason) => lost.abort(reason));
+    try {
+      const summary = await this.op('virDomainMigrate3', 'domain.migrate', true, (d) =>
+        runMigration(
+          {
+            source: d,
+            destination: dest.domainsDriver,
+            destinationUri: dest.uri.raw,
+            ...(dest.uri.host ? { destinationHost: dest.uri.host } : {}),
+            destinationLost: lost.signal,
+            peer2peer: false,
+          },
+          this.uuid,
+          opts,
+        ),
+      );
+      return summary ? new DomainHandle(dest, summary) : dest.lookupDomain({ uuid: this.uuid });
+    } finally {
+      unlisten();
+    }
+  }
+
+  /** Switches the running migration to post-copy (needs `postcopy` when it started). */
+  migrateStartPostCopy(): Promise<void> {
+    // Like abortJob: it acts on the running migration, so it must not wait for that job's lock.
+    return this.conn.run(`virDomainMigrateStartPostCopy (${this.label()})`, { cap: 'domain.migrate', modify: true }, () =>
+      this.optional(this.d, 'migrateStartPostCopy', 'virDomainMigrateStartPostCopy')(this.uuid),
+    );
   }
 }
 

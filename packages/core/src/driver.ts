@@ -185,6 +185,7 @@ export type DomainStats = Record<string, number | string | boolean>;
 
 export interface DomainJobInfo {
   type: 'none' | 'bounded' | 'unbounded' | 'completed' | 'failed' | 'cancelled';
+  /** `save`, `restore`, `migration-out`, `migration-in`, … */
   operation?: string;
   timeElapsedMs?: number;
   timeRemainingMs?: number;
@@ -194,25 +195,163 @@ export interface DomainJobInfo {
   memTotal?: number;
   memProcessed?: number;
   memRemaining?: number;
+  /** Passes over the guest's memory (QEMU's dirty-sync-count). */
   memIteration?: number;
+  /** Pages dirtied per second. */
   memDirtyRate?: number;
+  /** Bytes per second sent. */
+  memBps?: number;
+  memPageSize?: number;
+  /** Pages sent as zero pages, as whole pages, and the bytes of the latter. */
+  memConstant?: number;
+  memNormal?: number;
+  memNormalBytes?: number;
+  /** Pages the destination asked for after the switch to post-copy. */
+  memPostcopyReqs?: number;
+  /** Disk contents copied with the migration (copy-storage), bytes. */
+  diskTotal?: number;
+  diskProcessed?: number;
+  diskRemaining?: number;
+  diskBps?: number;
   expectedDowntimeMs?: number;
   downtimeMs?: number;
+  setupTimeMs?: number;
+  /** Why a failed job failed. */
+  errorMessage?: string;
   [key: string]: string | number | undefined;
 }
 
-export interface DomainMigrateOptions extends JobContext {
+/** How to migrate (virDomainMigrateFlags and the typed parameters virsh passes). */
+export interface MigrationFlags {
+  /** Keep the guest running while its memory is copied (without it the guest is paused first). */
   live?: boolean;
+  /** Define the domain on the destination. */
   persistent?: boolean;
+  /** Remove the definition from the source afterwards. */
   undefineSource?: boolean;
+  /** Move only the definition (needs `persistent`); no guest runs anywhere new. */
   offline?: boolean;
+  /** Leave the guest paused on the destination (`--suspend`). */
+  paused?: boolean;
+  /** Copy non-shared disks over NBD: every layer (`all`) or the top one only (`inc`). */
   copyStorage?: 'all' | 'inc';
+  /** Send QEMU's migration stream through the daemons' connection (needs `peer2peer`). */
   tunnelled?: boolean;
+  /** The source host drives the migration and connects to the destination itself (`--p2p`). */
+  peer2peer?: boolean;
+  /** Allow switching to post-copy (`migrateStartPostCopy`, or `timeoutAction: 'postcopy'`). */
   postcopy?: boolean;
+  /** Switch to post-copy by itself after the first pass over memory. */
+  postcopyAfterPrecopy?: boolean;
+  /** After this long (ms) of live migration, suspend the guest or switch to post-copy. */
   timeoutMs?: number;
   timeoutAction?: 'suspend' | 'postcopy';
+  /** Where the source's QEMU sends the stream (`tcp://host[:port]`, `tcp:host:port`); default the destination's address. */
   migrateUri?: string;
+  /** Address the destination listens on for the stream (default all of them). */
+  listenAddress?: string;
+  /** Bandwidth limit, MiB/s (default none). */
+  bandwidth?: number;
+  /** Migrate even when disks are neither shared nor copied. */
+  unsafe?: boolean;
+  /** QEMU's auto-converge (throttles the guest's CPUs while it does not converge). */
+  autoConverge?: boolean;
+  /** XBZRLE compression of repeatedly dirtied pages. */
+  compressed?: boolean;
+  /** Domain XML to run on the destination (same guest, other host paths). */
   xml?: string;
+  /** Definition to keep on the destination with `persistent` (default: the source's). */
+  persistentXml?: string;
+}
+
+export interface DomainMigrateOptions extends JobContext, MigrationFlags {}
+
+/** A disk whose contents move with the migration (`copyStorage`). */
+export interface MigrationDiskInfo {
+  /** `vda`. */
+  target: string;
+  /** Image format (`qcow2`, `raw`). */
+  format?: string;
+  /** Virtual size in bytes. */
+  capacity: number;
+  source: { type: 'file' | 'block'; path: string } | { type: 'volume'; pool: string; volume: string };
+}
+
+/**
+ * What the source tells the destination (libvirt's migration cookie), as
+ * JSON: who sends, which disks follow, what to keep as the definition.
+ */
+export interface MigrationCookie {
+  name: string;
+  uuid: string;
+  /** The source's host name. */
+  hostname: string;
+  /** The domain's inactive definition, made persistent at finish with `persistent`. */
+  persistentXml?: string;
+  /** Disks copied over NBD. */
+  disks?: MigrationDiskInfo[];
+  /** The guest's state when the migration began. */
+  wasRunning?: boolean;
+}
+
+/** The begin phase's answer (virDomainMigrateBegin3): the XML to start on the destination and the cookie. */
+export interface MigrationBegun {
+  xml: string;
+  cookie: MigrationCookie;
+}
+
+export interface MigrationPrepareParams {
+  flags: MigrationFlags;
+  cookie: MigrationCookie;
+}
+
+/** The prepare phase's answer: where the incoming QEMU listens. */
+export interface MigrationPrepared {
+  /** The destination's host name. */
+  hostname: string;
+  /** TCP port of the incoming migration (absent when tunnelled or offline). */
+  port?: number;
+  /** Host the incoming QEMU listens on (`0.0.0.0` for all). */
+  listenAddress?: string;
+  /** TCP port of the NBD server receiving copied disks. */
+  nbdPort?: number;
+}
+
+export interface MigrationPerformParams {
+  flags: MigrationFlags;
+  cookie: MigrationCookie;
+  /** `tcp:host:port` of the incoming QEMU (direct migration). */
+  uri?: string;
+  /** The NBD server for copied disks. */
+  nbd?: { host: string; port: number };
+  /**
+   * Tunnelled migration, in the process that drives it only (not sent over
+   * the wire): hands QEMU's outgoing stream to the destination and
+   * resolves once the destination consumed it.
+   */
+  tunnel?: (data: Readable) => Promise<void>;
+}
+
+/** What the source sends on to the destination after the perform phase. */
+export interface MigrationPerformed {
+  /** The job's statistics at the end (downtime included). */
+  stats: DomainJobInfo;
+  /** The migration is in post-copy: the destination must resume the guest now. */
+  postcopy?: boolean;
+}
+
+export interface MigrationFinishParams {
+  flags: MigrationFlags;
+  cookie: MigrationCookie;
+  /** The migration failed or was aborted: remove everything prepare made. */
+  cancelled: boolean;
+  stats?: DomainJobInfo;
+}
+
+export interface MigrationConfirmParams {
+  flags: MigrationFlags;
+  /** The migration failed: cancel what runs and let the guest go on here. */
+  cancelled: boolean;
 }
 
 /** Per-domain operations. Every method but the list/lookup/define ones takes the domain's UUID. */
@@ -254,9 +393,25 @@ export interface DomainDriver {
   getSchedulerParams?(uuid: string, opts?: DeviceChangeOptions): Promise<Record<string, number>>;
   /** Changes scheduler parameters (virDomainSetSchedulerParametersFlags); unknown names are INVALID_ARG. */
   setSchedulerParams?(uuid: string, params: Record<string, number>, opts?: DeviceChangeOptions): Promise<void>;
-  getJobInfo?(uuid: string): Promise<DomainJobInfo>;
+  getJobInfo?(uuid: string, opts?: { completed?: boolean }): Promise<DomainJobInfo>;
   abortJob?(uuid: string): Promise<void>;
-  migrate?(uuid: string, destUri: string, opts?: DomainMigrateOptions): Promise<void>;
+  /** Peer-to-peer migration: this driver's host connects to `destUri` and runs every phase (virDomainMigrateToURI3). */
+  migrate?(uuid: string, destUri: string, opts?: MigrationFlags, job?: JobContext): Promise<void>;
+  // The phases of libvirt's migration protocol v3 (see migration.ts and docs/migration.md).
+  /** Source: checks the domain can go and returns the XML to start there and the cookie. */
+  migrateBegin?(uuid: string, flags: MigrationFlags): Promise<MigrationBegun>;
+  /** Destination: starts the incoming guest (paused, waiting for the stream). */
+  migratePrepare?(xml: string, params: MigrationPrepareParams): Promise<MigrationPrepared>;
+  /** Destination, tunnelled: feeds the migration stream to the incoming guest; resolves once all of it is in. */
+  migrateIncoming?(uuid: string, data: Readable, opts?: Record<string, unknown>, job?: JobContext): Promise<void>;
+  /** Source: copies disks and memory; resolves when the destination has everything (or post-copy runs). */
+  migratePerform?(uuid: string, params: MigrationPerformParams, job?: JobContext): Promise<MigrationPerformed>;
+  /** Destination: resumes the guest (and defines it), or with `cancelled` removes everything prepare made. */
+  migrateFinish?(uuid: string, params: MigrationFinishParams): Promise<DomainSummary | null>;
+  /** Source: ends the source guest (and undefines it), or with `cancelled` lets it run on here. */
+  migrateConfirm?(uuid: string, params: MigrationConfirmParams): Promise<void>;
+  /** Switches a running migration to post-copy (virDomainMigrateStartPostCopy). */
+  migrateStartPostCopy?(uuid: string): Promise<void>;
 }
 
 // ---------------------------------------------------------------- networks
@@ -460,7 +615,23 @@ export interface HypervisorDriver {
   readonly storage?: StorageDriver;
   readonly interfaces?: InterfaceDriver;
 
+  /**
+   * Starts the guests marked autostart that are not running, as libvirt's
+   * daemon does when it starts. virtkitd calls it the first time it opens
+   * the driver's URI. Like libvirt (virDriverShouldAutostart), a driver
+   * does this once per host boot, remembered in its runtime folder, and
+   * returns `undefined` when it already has. Optional.
+   */
+  startAutostart?(): Promise<AutostartReport | undefined>;
+
   close(): Promise<void>;
+}
+
+/** What `startAutostart` did: one guest failing does not stop the others. */
+export interface AutostartReport {
+  /** Names of the guests started. */
+  started: string[];
+  failed: Array<{ name: string; error: string }>;
 }
 
 /** What a driver factory gets when a URI is opened. */

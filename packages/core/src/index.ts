@@ -19,3 +19,4 @@ export * from './storage/index.js';
 export * from './models/domain/index.js';
 export * from './models/capabilities/index.js';
 export * from './network/index.js';
+export * from './migration.js';

@@ -1,6 +1,6 @@
 import { mkdir, open, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type {
   JobContext,
   PluginResolver,
@@ -781,22 +781,12 @@ export class LocalStorageDriver implements StorageDriver {
       await end();
       throw err;
     }
-    // The reader sees the end only once the in-use marker is gone, so its next call on the volume is not refused.
-    const out = new PassThrough({
-      flush(cb) {
-        end().then(() => cb(), cb);
-      },
-    });
-    stream.once('error', (err) => {
-      void end();
-      out.destroy(err);
-    });
-    out.once('close', () => {
-      stream.destroy();
-      void end();
-    });
-    stream.pipe(out);
-    return out;
+    // The marker goes synchronously in the first 'end' listener, so the reader's own
+    // end handler (and its next call on the volume) already sees the volume free.
+    stream.once('close', () => void end());
+    stream.once('end', () => void end());
+    stream.once('error', () => void end());
+    return stream;
   }
 
   /** How a hypervisor opens a volume (`<disk type='volume'>`). */

@@ -1,3 +1,4 @@
+import { unlinkSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -41,10 +42,15 @@ export class VolumeJobs {
     await fh.writeFile(job);
     await fh.close();
     let done = false;
+    // Removed synchronously: whoever learns the job ended (a stream's 'end') must find the volume free.
     return async () => {
       if (done) return;
       done = true;
-      await unlink(file).catch(() => {});
+      try {
+        unlinkSync(file);
+      } catch {
+        /* already gone */
+      }
     };
   }
 

@@ -112,6 +112,14 @@ describe('evaluateXPath', () => {
     expect(evaluateXPath(doc, '/domain/@type = "kvm" and count(//mac) = 1')).toBe(true);
   });
 
+  it('finds children of the document element through //', () => {
+    const names = evaluateXPath(doc, '//name');
+    expect(Array.isArray(names) && names.map((n) => n.kind === 'element' && n.el.name)).toEqual(['name']);
+    expect(evaluateXPath(doc, 'string(//name)')).toBe('vm');
+    expect(evaluateXPath(doc, 'count(//devices/*)')).toBe(3);
+    expect(evaluateXPath(doc, 'count(//domain)')).toBe(1);
+  });
+
   it('refuses malformed expressions with INVALID_ARG', () => {
     expect(xmlCode(() => evaluateXPath(doc, '//disk['))).toBe('INVALID_ARG');
     expect(xmlCode(() => evaluateXPath(doc, 'nosuchfn()'))).toBe('INVALID_ARG');

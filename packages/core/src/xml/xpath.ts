@@ -342,8 +342,15 @@ function applyPreds(nodes: XPathNode[], preds: Ast[], ctx: Ctx): XPathNode[] {
 function dedupe(nodes: XPathNode[]): XPathNode[] {
   const els = new Set<XmlElement>();
   const others = new Map<XmlElement, Set<string>>();
+  // The root node and the document element share one XmlElement but are two nodes (`//x` needs both).
+  let sawRoot = false;
   return nodes.filter((n) => {
-    if (n.kind === 'element' || n.kind === 'root') {
+    if (n.kind === 'root') {
+      if (sawRoot) return false;
+      sawRoot = true;
+      return true;
+    }
+    if (n.kind === 'element') {
       if (els.has(n.el)) return false;
       els.add(n.el);
       return true;

@@ -2,6 +2,8 @@
  * The command being built: environment and arguments, plus the layout of
  * libvirt's .args test files (formatQemuArgs).
  */
+import { toJson } from './json.js';
+import type { BackendPart } from './parts.js';
 
 export class QemuCommand {
   readonly env: Array<[string, string]> = [];
@@ -11,6 +13,11 @@ export class QemuCommand {
 
   arg(...a: string[]): void {
     this.args.push(...a);
+  }
+
+  /** Appends a device's backends in their order. */
+  backends(parts: readonly BackendPart[]): void {
+    for (const p of parts) this.args.push(p.option, 'props' in p ? toJson(p.props) : p.text);
   }
 
   /** Sets (or replaces) an environment variable, keeping first-set order. */

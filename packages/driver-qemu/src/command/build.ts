@@ -4,7 +4,7 @@
  */
 import {
   VirtError, formatDomainXml, parseDomainXml,
-  type ChrDef, type DomainDef, type HostdevDef, type DomainInterfaceDef,
+  type ChrDef, type DomainDef, type HostdevDef,
 } from '@virtkit/core';
 import type { QemuCapabilities } from '../caps/index.js';
 import { defaultQemuDriverConfig } from '../defaults/config.js';
@@ -14,15 +14,17 @@ import { qemuParserConfig } from '../defaults/parser-config.js';
 import { QemuCommand } from './argv.js';
 import { emitChardev } from './chardev.js';
 import { scsiGenericName } from './host-probe.js';
-import { addAddressProps, addRomProps, controllerDevProps, diskDeviceProps, virtioDevProps } from './device-props.js';
+import { addAddressProps, addRomProps, controllerDevProps, virtioDevProps } from './device-props.js';
+import { diskParts, memoryDeviceParts, nicParts } from './devices.js';
 import { audioIdString, buildAudio, buildGraphics, buildVideos } from './graphics.js';
 import { addProps, escapeComma, nz, props, toJson, type JsonObject } from './json.js';
 import type { QemuCommandOptions } from './options.js';
-import { MANAGED_PR_ALIAS, hasManagedPR, isEmptySource, prepareDomain, type PreparedDomain } from './prepare.js';
+import type { DeviceParts } from './parts.js';
+import { MANAGED_PR_ALIAS, hasManagedPR, prepareDomain, type PreparedDomain } from './prepare.js';
 import { BuildState } from './state.js';
-import { backendProps, emitChainBlockdevs, prManagerProps, secretProps, sourceDependencies } from './storage.js';
+import { backendProps, prManagerProps, secretProps, sourceDependencies } from './storage.js';
 import {
-  buildAccel, buildBoot, buildClock, buildCpu, buildIothreads, buildMachine, buildMemory, buildMemoryDevices, buildName, buildNuma, buildPm,
+  buildAccel, buildBoot, buildClock, buildCpu, buildIothreads, buildMachine, buildMemory, buildName, buildNuma, buildPm,
   buildSmbios, buildSmp, buildSysinfoFwcfg,
 } from './system.js';
 
@@ -71,6 +73,12 @@ class Builder {
       }
     }
     this.cmd.arg('-device', toJson(o));
+  }
+
+  /** A device's backends, then the device. */
+  parts(p: DeviceParts): void {
+    this.cmd.backends(p.backends);
+    this.device(p.device);
   }
 
   bootIndex(info: { bootOrder?: number }): number | undefined {
@@ -127,7 +135,11 @@ class Builder {
       }
     }
     this.controllers();
-    buildMemoryDevices(cmd, state, (o, m) => addAddressProps(o, def, m.info));
+    for (const m of def.devices.memories) {
+      const p = memoryDeviceParts(state, m);
+      cmd.backends(p.backends);
+      if (p.device) this.device(p.device);
+    }
     for (const h of def.devices.hubs) {
       this.device(addAddressProps(props([['driver', 'usb-hub'], ['id', h.info.alias ?? '']]), def, h.info));
     }
@@ -225,7 +237,7 @@ class Builder {
 
   monitor(): void {
     const { cmd, state } = this;
-    const fd = state.fakeFds?.monitor;
+    const fd = state.opts.monitorFd ?? state.fakeFds?.monitor;
     if (fd !== undefined) cmd.arg('-chardev', `socket,id=charmonitor,fd=${fd},server=on,wait=off`);
     else cmd.arg('-chardev', `socket,id=charmonitor,path=${escapeComma(`${state.libDir}/monitor.sock`)},server=on,wait=off`);
     cmd.arg('-mon', 'chardev=charmonitor,id=monitor,mode=control');
@@ -301,20 +313,7 @@ class Builder {
     }
     for (const disk of def.devices.disks) {
       if (disk.transient && disk.transientShareBacking) continue;
-      let empty = false;
-      if (disk.src.type === 'vhostuser') {
-        const src = { type: 'unix' as const, path: disk.src.path, ...(disk.src.reconnect?.enabled !== undefined ? { reconnect: { enabled: disk.src.reconnect.enabled, ...(disk.src.reconnect.timeout !== undefined ? { timeout: disk.src.reconnect.timeout } : {}) } } : {}) };
-        emitChardev(cmd, state, src, `chr-vu-${disk.info.alias ?? ''}`);
-      } else if (isEmptySource(disk.src)) {
-        empty = true;
-      } else {
-        emitChainBlockdevs(cmd, state, disk.src);
-        const cor = state.corNodes.get(disk.dst);
-        if (cor) {
-          cmd.arg('-blockdev', toJson(props([['driver', 'copy-on-read'], ['node-name', cor], ['file', state.srcPriv(disk.src)?.formatNode ?? ''], ['discard', 'unmap']])));
-        }
-      }
-      this.device(diskDeviceProps(state, disk, this.bootIndex(disk.info), empty));
+      this.parts(diskParts(state, disk, this.bootIndex(disk.info)));
     }
   }
 
@@ -350,116 +349,10 @@ class Builder {
     }
   }
 
-  nicProps(net: DomainInterfaceDef): JsonObject {
-    const { def, state } = this;
-    const alias = net.info.alias ?? '';
-    let o: JsonObject;
-    const model = net.model ?? '';
-    if (model === 'virtio' || model === 'virtio-transitional' || model === 'virtio-non-transitional') {
-      const drv = net.driver;
-      let tx: string | undefined;
-      if (drv?.txmode === 'iothread') tx = 'bh';
-      else if (drv?.txmode === 'timer') tx = 'timer';
-      let mq: boolean | undefined;
-      let vectors: number | undefined;
-      if ((drv?.queues ?? 0) > 1) {
-        mq = true;
-        if (net.info.address?.type !== 'ccw') vectors = 2 * drv!.queues! + 2;
-      }
-      o = virtioDevProps('virtio-net', net.info, state.caps, model === 'virtio' ? undefined : model, drv?.virtio);
-      const h = drv?.host ?? {};
-      const g = drv?.guest ?? {};
-      addProps(o, [
-        ['tx', tx], ['ioeventfd', drv?.ioeventfd], ['event_idx', drv?.eventIdx], ['csum', h.csum], ['gso', h.gso], ['host_tso4', h.tso4],
-        ['host_tso6', h.tso6], ['host_ecn', h.ecn], ['host_ufo', h.ufo], ['mrg_rxbuf', h.mrg_rxbuf], ['guest_csum', g.csum], ['guest_tso4', g.tso4],
-        ['guest_tso6', g.tso6], ['guest_ecn', g.ecn], ['guest_ufo', g.ufo], ['mq', mq], ['vectors', vectors], ['rx_queue_size', nz(drv?.rxQueueSize)],
-        ['tx_queue_size', nz(drv?.txQueueSize)], ['rss', drv?.rss], ['hash', drv?.rssHashReport], ['host_mtu', nz(net.mtu)],
-        ['failover', net.teaming?.type === 'persistent' ? true : undefined],
-      ]);
-    } else o = props([['driver', model]]);
-    addProps(o, [['netdev', `host${alias}`], ['id', alias], ['mac', net.mac], ['bootindex', nz(this.bootIndex(net.info))]]);
-    addAddressProps(o, def, net.info);
-    addRomProps(o, net.info);
-    return o;
-  }
-
   nets(): void {
-    const { def, cmd, state } = this;
-    let tapFd = state.fakeFds?.tapStart ?? 3;
-    let vhostFd = state.fakeFds?.vhostNetStart ?? 44;
-    for (const net of def.devices.interfaces) {
-      const alias = net.info.alias ?? '';
+    for (const net of this.def.devices.interfaces) {
       if (net.type === 'hostdev') continue;
-      let netdev: JsonObject;
-      switch (net.type) {
-        case 'network':
-        case 'bridge':
-        case 'direct':
-        case 'ethernet': {
-          if (!state.fakeFds) throw unsupported(`interface type '${net.type}' needs a tap device opened by the driver`);
-          const queues = Math.max(1, net.driver?.queues ?? 1);
-          const taps: string[] = [];
-          for (let i = 0; i < queues; i++) taps.push(String(tapFd++));
-          const vhost: string[] = [];
-          const wantVhost = def.type === 'kvm' && net.driver?.name !== 'qemu' && (net.model === 'virtio' || net.model === 'virtio-transitional' || net.model === 'virtio-non-transitional') && state.caps.has('vhost-net');
-          if (wantVhost) for (let i = 0; i < queues; i++) vhost.push(String(vhostFd++));
-          netdev = props([
-            ['type', 'tap'], [taps.length > 1 ? 'fds' : 'fd', taps.join(':')], ['vhost', vhost.length ? true : undefined],
-            [vhost.length > 1 ? 'vhostfds' : 'vhostfd', vhost.length ? vhost.join(':') : undefined], ['sndbuf', net.sndbuf],
-          ]);
-          break;
-        }
-        case 'client':
-          netdev = props([['type', 'socket'], ['connect', `${net.sourceAddress ?? ''}:${net.sourcePort ?? 0}`]]);
-          break;
-        case 'server':
-          netdev = props([['type', 'socket'], ['listen', `${net.sourceAddress ?? ''}:${net.sourcePort ?? 0}`]]);
-          break;
-        case 'mcast':
-          netdev = props([['type', 'socket'], ['mcast', `${net.sourceAddress ?? ''}:${net.sourcePort ?? 0}`]]);
-          break;
-        case 'udp':
-          netdev = props([['type', 'socket'], ['udp', `${net.sourceAddress ?? ''}:${net.sourcePort ?? 0}`], ['localaddr', `${net.localAddress ?? ''}:${net.localPort ?? 0}`]]);
-          break;
-        case 'user':
-          if (net.backend?.type === 'passt') {
-            netdev = props([
-              ['type', 'stream'], ['addr', { type: 'unix', path: `${state.cfg.stateDir}/passt/${state.shortName}-${alias}.socket` }], ['server', false],
-            ]);
-          } else {
-            netdev = props([['type', 'user']]);
-            for (const ip of net.ips) {
-              if (ip.address.includes(':')) addProps(netdev, [['ipv6-prefix', ip.address], ['ipv6-prefixlen', nz(ip.prefix)]]);
-              else netdev.net = ip.prefix ? `${ip.address}/${ip.prefix}` : ip.address;
-            }
-          }
-          break;
-        case 'internal':
-          netdev = props([['type', 'user']]);
-          break;
-        case 'vhostuser': {
-          if (!net.vhostuser) throw internal('vhost-user interface without a socket');
-          emitChardev(cmd, state, net.vhostuser, `char${alias}`);
-          netdev = props([['type', 'vhost-user'], ['chardev', `char${alias}`]]);
-          if ((net.driver?.queues ?? 0) > 1) netdev.queues = net.driver!.queues!;
-          break;
-        }
-        case 'vdpa': {
-          const fd = state.fakeFds?.vdpa;
-          if (fd === undefined) throw unsupported('vDPA interfaces need the device opened by the driver');
-          const p = state.newFdPass();
-          p.fds.push({ fd, opaque: `${alias}-vdpa` });
-          cmd.arg('-add-fd', `set=${p.set},fd=${fd},opaque=${alias}-vdpa`);
-          netdev = props([['type', 'vhost-vdpa'], ['vhostdev', `/dev/fdset/${p.set}`]]);
-          if ((net.driver?.queues ?? 0) > 1) netdev.queues = net.driver!.queues!;
-          break;
-        }
-        default:
-          throw unsupported(`network device type '${net.type}' is not supported by this hypervisor`);
-      }
-      netdev.id = `host${alias}`;
-      cmd.arg('-netdev', toJson(netdev));
-      this.device(this.nicProps(net));
+      this.parts(nicParts(this.state, net, this.bootIndex(net.info)));
     }
   }
 

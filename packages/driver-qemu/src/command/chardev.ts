@@ -3,14 +3,10 @@
  */
 import { VirtError, type ChrSourceDef } from '@virtkit/core';
 import type { QemuCommand } from './argv.js';
-import { escapeComma, toJson } from './json.js';
+import { escapeComma } from './json.js';
+import { fdPassParts, type BackendPart } from './parts.js';
 import { secretProps, tlsCredsProps } from './storage.js';
-import { fdPassPath, type BuildState, type FdPass } from './state.js';
-
-function emitFdPass(cmd: QemuCommand, p: FdPass | undefined): void {
-  if (!p) return;
-  for (const f of p.fds) cmd.arg('-add-fd', `set=${p.set},fd=${f.fd},opaque=${f.opaque}`);
-}
+import { fdPassPath, type BuildState } from './state.js';
 
 function reconnect(src: ChrSourceDef): string {
   const r = src.reconnect;
@@ -93,15 +89,21 @@ export function chardevString(state: BuildState, src: ChrSourceDef, alias: strin
 }
 
 /** qemuBuildChardevCommand: TLS objects, passed descriptors, then -chardev. */
-export function emitChardev(cmd: QemuCommand, state: BuildState, src: ChrSourceDef, alias: string, spicevmcName?: string): void {
+export function chardevParts(state: BuildState, src: ChrSourceDef, alias: string, spicevmcName?: string): BackendPart[] {
   const priv = state.chrPriv(src);
+  const out: BackendPart[] = [];
   if (src.type === 'tcp' && priv.tlsCertPath) {
-    if (priv.tlsSecret) cmd.arg('-object', toJson(secretProps(priv.tlsSecret)));
+    if (priv.tlsSecret) out.push({ option: '-object', props: secretProps(priv.tlsSecret) });
     const objAlias = `obj${alias}_tls0`;
-    cmd.arg('-object', toJson(tlsCredsProps(priv.tlsCertPath, !!src.listen, !!priv.tlsVerify, objAlias, priv.tlsSecret?.alias)));
+    out.push({ option: '-object', props: tlsCredsProps(priv.tlsCertPath, !!src.listen, !!priv.tlsVerify, objAlias, priv.tlsSecret?.alias) });
     priv.tlsCredsAlias = objAlias;
   }
-  if (src.type === 'file') emitFdPass(cmd, priv.sourceFd);
-  emitFdPass(cmd, priv.logFd);
-  cmd.arg('-chardev', chardevString(state, src, alias, spicevmcName));
+  if (src.type === 'file') out.push(...fdPassParts(priv.sourceFd));
+  out.push(...fdPassParts(priv.logFd));
+  out.push({ option: '-chardev', text: chardevString(state, src, alias, spicevmcName) });
+  return out;
+}
+
+export function emitChardev(cmd: QemuCommand, state: BuildState, src: ChrSourceDef, alias: string, spicevmcName?: string): void {
+  cmd.backends(chardevParts(state, src, alias, spicevmcName));
 }

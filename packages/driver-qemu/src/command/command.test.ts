@@ -9,6 +9,8 @@ import { defaultQemuDriverConfig } from '../defaults/config.js';
 import { qemuParserConfig } from '../defaults/parser-config.js';
 import { formatQemuArgs, shellQuote } from './argv.js';
 import { buildQemuCommandLine, domainXmlToQemuArgv } from './build.js';
+import { QemuDeviceBuilder, hotpluggableCpuProps } from './devices.js';
+import type { DeviceParts } from './parts.js';
 import { escapeComma, props, toJson } from './json.js';
 
 const DUMP_DIR = [fileURLToPath(new URL('../../../../../shared/conformance/qemu-argv', import.meta.url)), '/work/shared/conformance/qemu-argv'].find(
@@ -104,14 +106,51 @@ describe.skipIf(!DUMP_DIR)('command line for QEMU 8.0 capabilities', () => {
     expect(() => parseDomainXml(hvf, { inactive: true, config: qemuParserConfig(caps) })).toThrow(VirtError);
   });
 
-  it('needs descriptors from the caller for host networking', () => {
-    const def = parseDomainXml(DOMAIN.replace("<interface type='user'>", "<interface type='network'><source network='default'/>"), {
+  it('opens tap NICs from the descriptors given, else by name', () => {
+    const def = () => parseDomainXml(DOMAIN.replace("<interface type='user'>", "<interface type='network'><source network='default'/>"), {
       inactive: true, config: qemuParserConfig(caps),
     });
-    expect(() => buildQemuCommandLine(def, caps)).toThrow(/tap device/);
-    const cmd = buildQemuCommandLine(def, caps, {
+    const netdevs = (args: string[]) => args.filter((_, i) => args[i - 1] === '-netdev');
+    const fds = buildQemuCommandLine(def(), caps, {
       fakeFds: { monitor: 10, chardevListen: 10, vhostUserGpu: 10, chardevFile: 11, chardevLog: 12, tpm: 13, tpmCancel: 14, vdpa: 15, tapStart: 20, vhostNetStart: 30, vsockVhost: 40 },
     });
-    expect(cmd.args).toContain('{"type":"tap","fd":"20","id":"hostnet0"}');
+    expect(netdevs(fds.args)).toEqual(['{"type":"tap","fd":"20","id":"hostnet0"}']);
+    // A pretend start (domxml-to-native) names the tap a start would create.
+    expect(netdevs(buildQemuCommandLine(def(), caps).args)).toEqual(['{"type":"tap","ifname":"vnet0","script":"no","downscript":"no","id":"hostnet0"}']);
+    // A real start needs the tap the driver created.
+    expect(() => buildQemuCommandLine(def(), caps, { domainId: 4 })).toThrow(/tap device/);
+    const named = def();
+    named.devices.interfaces[0]!.ifname = 'vk-tap7';
+    expect(netdevs(buildQemuCommandLine(named, caps, { domainId: 4 }).args)).toEqual(['{"type":"tap","ifname":"vk-tap7","script":"no","downscript":"no","id":"hostnet0"}']);
+  });
+
+  it('puts the monitor on a passed descriptor and leaves out -no-shutdown on request', () => {
+    const std = domainXmlToQemuArgv(DOMAIN, caps).args;
+    expect(std).toContain('-no-shutdown');
+    expect(std.find((x) => x.startsWith('socket,id=charmonitor,'))).toMatch(/path=.*monitor\.sock,server=on,wait=off$/);
+    const rt = domainXmlToQemuArgv(DOMAIN, caps, { monitorFd: 3, noShutdown: false }).args;
+    expect(rt).not.toContain('-no-shutdown');
+    expect(rt).toContain('socket,id=charmonitor,fd=3,server=on,wait=off');
+  });
+
+  it('gives hot-plug the parts the command line has for the same device', () => {
+    const xml = DOMAIN.replace('<vcpu>', "<maxMemory slots='4' unit='MiB'>1024</maxMemory><vcpu>").replace(
+      '</devices>',
+      "<memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target></memory></devices>",
+    ).replace('<vcpu>2</vcpu>', "<vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='256' unit='MiB'/></numa></cpu>");
+    const def = parseDomainXml(xml, { inactive: true, config: qemuParserConfig(caps) });
+    def.os.bootDevs = []; // <boot dev> gives the first disk a boot index at start only
+    const cmd = buildQemuCommandLine(def, caps).args;
+    // def now holds what the start decided (aliases, addresses), as a live definition does.
+    const b = new QemuDeviceBuilder(def, caps, { firstNodeIndex: 1 });
+    const asArgs = (p: DeviceParts) => [...p.backends.flatMap((x) => [x.option, 'props' in x ? toJson(x.props) : x.text]), '-device', toJson(p.device)];
+    const contains = (part: string[]) => cmd.some((_, i) => part.every((x, j) => cmd[i + j] === x));
+    for (const part of [asArgs(b.disk(def.devices.disks[0]!)), asArgs(b.nic(def.devices.interfaces[0]!)), asArgs(b.memory(def.devices.memories[0]!))]) {
+      expect(part.length).toBeGreaterThan(2);
+      expect(contains(part)).toBe(true);
+    }
+    expect(hotpluggableCpuProps({ type: 'qemu64-x86_64-cpu', props: { 'socket-id': 1, 'core-id': 0, 'thread-id': 0 } }, 1)).toEqual({
+      driver: 'qemu64-x86_64-cpu', id: 'vcpu1', 'socket-id': 1, 'core-id': 0, 'thread-id': 0,
+    });
   });
 });

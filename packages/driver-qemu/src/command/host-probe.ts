@@ -2,7 +2,7 @@
  * Facts about host files that change the command line, probed the cheap
  * way (sysfs) instead of libvirt's ioctls.
  */
-import { readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { accessSync, constants, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 
 /** virFileIsCDROM: the block device is an optical drive (SCSI peripheral type 5). */
@@ -36,5 +36,15 @@ export function scsiGenericName(adapter: string, bus: number, target: number, un
     return readdirSync(`/sys/bus/scsi/devices/${host}:${bus}:${target}:${unit}/scsi_generic`)[0];
   } catch {
     return undefined;
+  }
+}
+
+/** Whether QEMU may open /dev/vhost-net itself (libvirt falls back to userspace virtio-net when it cannot). */
+export function canOpenVhostNet(): boolean {
+  try {
+    accessSync('/dev/vhost-net', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

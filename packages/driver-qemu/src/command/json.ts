@@ -44,12 +44,15 @@ export function onOff(b: boolean | undefined): string | undefined {
   return b === undefined ? undefined : b ? 'on' : 'off';
 }
 
-/** Compact JSON as virJSONValueToString(…, false) prints it. */
+/**
+ * Compact JSON as virJSONValueToString(…, false) prints it: bigints as
+ * plain numbers, undefined members left out (as JSON.stringify does).
+ */
 export function toJson(v: JsonValue): string {
   if (typeof v === 'bigint') return v.toString();
-  if (Array.isArray(v)) return `[${v.map(toJson).join(',')}]`;
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : toJson(x))).join(',')}]`;
   if (v !== null && typeof v === 'object') {
-    return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${toJson(x)}`).join(',')}}`;
+    return `{${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${JSON.stringify(k)}:${toJson(x)}`).join(',')}}`;
   }
   return JSON.stringify(v);
 }

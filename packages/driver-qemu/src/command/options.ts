@@ -34,8 +34,17 @@ export interface QemuCommandOptions {
   config?: QemuDriverConfig;
   /** Runtime domain id (paths use "<id>-<name>"); -1 for a domain that is not running. */
   domainId?: number;
-  /** Descriptor stand-ins; when absent, paths are used where QEMU accepts them. */
+  /**
+   * Descriptor stand-ins; when absent, paths are used where QEMU accepts
+   * them and tap NICs are opened by name (`ifname=<target dev>,script=no`).
+   */
   fakeFds?: QemuFakeFds;
+  /** The monitor chardev uses this passed descriptor (a listening socket) instead of a socket path. */
+  monitorFd?: number;
+  /** `-no-shutdown` (libvirt's, the default): a guest that powers off leaves QEMU paused; false lets QEMU end. */
+  noShutdown?: boolean;
+  /** Whether QEMU can open /dev/vhost-net for tap NICs opened by name; probed when absent. */
+  vhostNetAvailable?: () => boolean;
   /** Guest CID given to a vsock with auto_cid (a real start probes a free one). */
   vsockAutoCid?: number;
   /** Looks up a secret's value (disk auth, LUKS, TLS keys, VNC password). */

@@ -300,15 +300,17 @@ function prepareSource(state: BuildState, disk: DiskDef | undefined, src: Storag
   return priv;
 }
 
+/** qemuDomainPrepareDiskSource: the disk's volume, node names and secrets of its whole chain. */
+export function prepareDiskStorage(state: BuildState, disk: DiskDef): void {
+  translateVolume(state, disk);
+  if (disk.src.type === 'vhostuser') return;
+  if (disk.driver.copyOnRead === true) state.corNodes.set(disk.dst, `libvirt-CoR-${disk.dst}`);
+  chain(disk.src).forEach((src, idx) => prepareSource(state, disk, src, idx === 0));
+}
+
 function prepareStorage(state: BuildState): void {
   const disks = state.def.devices.disks;
-  for (let i = disks.length - 1; i >= 0; i--) {
-    const disk = disks[i]!;
-    translateVolume(state, disk);
-    if (disk.src.type === 'vhostuser') continue;
-    if (disk.driver.copyOnRead === true) state.corNodes.set(disk.dst, `libvirt-CoR-${disk.dst}`);
-    chain(disk.src).forEach((src, idx) => prepareSource(state, disk, src, idx === 0));
-  }
+  for (let i = disks.length - 1; i >= 0; i--) prepareDiskStorage(state, disks[i]!);
 }
 
 /** Writable descriptor groups: libvirt lets a single descriptor decide the access mode. */

@@ -73,6 +73,9 @@ export class BuildState {
   readonly chr = new Map<ChrSourceDef, ChrPriv>();
   fdsetIndex = 0;
   nodeIndex = 0;
+  /** The next stand-in descriptors of tap and vhost-net devices. */
+  nextTapFd: number;
+  nextVhostFd: number;
   readonly fakeFds: QemuFakeFds | undefined;
   /** Copy-on-read layer node names by disk target. */
   readonly corNodes = new Map<string, string>();
@@ -87,6 +90,8 @@ export class BuildState {
     readonly opts: QemuCommandOptions,
   ) {
     this.fakeFds = opts.fakeFds;
+    this.nextTapFd = opts.fakeFds?.tapStart ?? 3;
+    this.nextVhostFd = opts.fakeFds?.vhostNetStart ?? 44;
   }
 
   get domainId(): number {

@@ -4,8 +4,8 @@
  * the secret/TLS objects and descriptor sets they use.
  */
 import { VirtError, type StorageHost, type StorageSource } from '@virtkit/core';
-import type { QemuCommand } from './argv.js';
-import { props, addProps, nz, toJson, type JsonObject, type JsonValue } from './json.js';
+import { props, addProps, nz, type JsonObject } from './json.js';
+import { fdPassParts, type BackendPart } from './parts.js';
 import { fdPassPath, type BuildState, type SecretInfo, type SourcePriv } from './state.js';
 
 function internal(msg: string): VirtError {
@@ -322,25 +322,22 @@ export function sourceDependencies(priv: SourcePriv): JsonObject[] {
   return out;
 }
 
-function addObject(cmd: QemuCommand, o: JsonValue): void {
-  cmd.arg('-object', toJson(o));
-}
-
-/** Emits the -object and -blockdev options of one image (storage, slice, format). */
-export function emitSourceBlockdevs(cmd: QemuCommand, state: BuildState, src: StorageSource, backing: StorageSource | null | undefined): void {
+/** The -object and -blockdev options of one image (storage, slice, format). */
+function sourceBlockdevParts(state: BuildState, src: StorageSource, backing: StorageSource | null | undefined): BackendPart[] {
   const priv = state.srcPriv(src);
   if (!priv) throw internal('storage source was not prepared');
   const backingPriv = backing ? state.srcPriv(backing) : undefined;
   const format = formatProps(src, priv, backing, backingPriv);
   const storage = backendProps(state, src, priv);
-  for (const o of sourceDependencies(priv)) addObject(cmd, o);
-  cmd.arg('-blockdev', toJson(storage));
-  if (priv.sliceNode) cmd.arg('-blockdev', toJson(sliceProps(src, priv)));
-  cmd.arg('-blockdev', toJson(format));
+  const out: BackendPart[] = sourceDependencies(priv).map((props) => ({ option: '-object', props }));
+  out.push({ option: '-blockdev', props: storage });
+  if (priv.sliceNode) out.push({ option: '-blockdev', props: sliceProps(src, priv) });
+  out.push({ option: '-blockdev', props: format });
+  return out;
 }
 
 /** The whole chain, deepest image first (qemuBuildDiskSourceCommandLine). */
-export function emitChainBlockdevs(cmd: QemuCommand, state: BuildState, top: StorageSource): void {
+export function chainBlockdevParts(state: BuildState, top: StorageSource): BackendPart[] {
   const list: Array<{ src: StorageSource; backing: StorageSource | null | undefined }> = [];
   let n: StorageSource | null | undefined = top;
   while (n) {
@@ -348,9 +345,7 @@ export function emitChainBlockdevs(cmd: QemuCommand, state: BuildState, top: Sto
     n = n.backingStore;
   }
   // Descriptors of the whole chain go first, top image first.
-  for (const { src } of list) {
-    const fdpass = state.srcPriv(src)?.fdpass;
-    if (fdpass) for (const f of fdpass.fds) cmd.arg('-add-fd', `set=${fdpass.set},fd=${f.fd},opaque=${f.opaque}`);
-  }
-  for (let i = list.length - 1; i >= 0; i--) emitSourceBlockdevs(cmd, state, list[i]!.src, list[i]!.backing);
+  const out = list.flatMap(({ src }) => fdPassParts(state.srcPriv(src)?.fdpass));
+  for (let i = list.length - 1; i >= 0; i--) out.push(...sourceBlockdevParts(state, list[i]!.src, list[i]!.backing));
+  return out;
 }

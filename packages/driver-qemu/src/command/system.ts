@@ -3,11 +3,12 @@
  * backends, -smp, iothreads, -numa, -smbios, -rtc, power management and
  * -boot (qemu_command.c).
  */
-import { VirtError, formatIdList, type DomainDef, type MemoryDeviceDef, type XmlElement } from '@virtkit/core';
+import { VirtError, formatIdList, type DomainDef, type XmlElement } from '@virtkit/core';
 import { isPSeries, isQ35, isX86 } from '../defaults/machine.js';
 import { accelOf } from '../defaults/postparse.js';
 import type { QemuCommand } from './argv.js';
-import { escapeComma, nonneg, nz, props, toJson, trueOnly, type JsonObject } from './json.js';
+import { escapeComma, nonneg, nz, props, toJson, type JsonObject } from './json.js';
+import type { BackendPart } from './parts.js';
 import { hasMemoryHotplug, memoryInitial } from './prepare.js';
 import type { BuildState } from './state.js';
 
@@ -209,7 +210,7 @@ interface PagesizeInfo {
 }
 
 /** qemuBuildMemoryGetPagesize. */
-function memoryPagesize(state: BuildState, mem: { model?: string; pagesize?: number; targetNode: number; nvdimmPath?: string; pmem?: boolean }): PagesizeInfo {
+export function memoryPagesize(state: BuildState, mem: { model?: string; pagesize?: number; targetNode: number; nvdimmPath?: string; pmem?: boolean }): PagesizeInfo {
   const { def } = state;
   const systemPage = state.opts.hostPageSizeKiB ?? state.cfg.hostPageSizeKiB;
   let pagesize = mem.pagesize ?? 0;
@@ -350,10 +351,10 @@ function threadContext(state: BuildState, memProps: JsonObject, nodemask: number
   return props([['qom-type', 'thread-context'], ['id', alias], ['node-affinity', nodemask]]);
 }
 
-function emitMemObject(cmd: QemuCommand, state: BuildState, r: { props: JsonObject; nodemask?: number[] }): void {
+/** A memory backend object, after its thread-context object when it has one. */
+export function memObjectParts(state: BuildState, r: { props: JsonObject; nodemask?: number[] }): BackendPart[] {
   const tc = threadContext(state, r.props, r.nodemask);
-  if (tc) cmd.arg('-object', toJson(tc));
-  cmd.arg('-object', toJson(r.props));
+  return [...(tc ? [{ option: '-object' as const, props: tc }] : []), { option: '-object', props: r.props }];
 }
 
 export function buildMemory(cmd: QemuCommand, state: BuildState): void {
@@ -364,7 +365,7 @@ export function buildMemory(cmd: QemuCommand, state: BuildState): void {
   const ramId = defaultRamId(state);
   if (ramId && numaCells(def).length === 0) {
     const r = memoryBackendProps(state, { size: initial, targetNode: -1, alias: ramId }, false, true);
-    emitMemObject(cmd, state, r);
+    cmd.backends(memObjectParts(state, r));
   } else if (!ramId && numaCells(def).length === 0) buildMemPath(cmd, state);
   cmd.arg('-overcommit', `mem-lock=${def.memoryBacking?.locked ? 'on' : 'off'}`);
 }
@@ -466,7 +467,7 @@ export function buildNuma(cmd: QemuCommand, state: BuildState): void {
   const master = cells.findIndex((c) => c.cpus && c.cpus.length);
   if (master < 0) throw unsupported('At least one NUMA node has to have CPUs');
   cells.forEach((c, i) => {
-    if (needBackend) emitMemObject(cmd, state, backends[i]!);
+    if (needBackend) cmd.backends(memObjectParts(state, backends[i]!));
     let s = `node,nodeid=${i}`;
     if (c.cpus && c.cpus.length) for (const part of formatIdList(c.cpus).split(',')) s += `,cpus=${part}`;
     if (hmat) {
@@ -501,33 +502,6 @@ export function buildNuma(cmd: QemuCommand, state: BuildState): void {
         cmd.arg('-numa', s);
       }
     });
-  }
-}
-
-/** Memory modules: backend object and -device (qemuBuildMemoryDeviceCommandLine). */
-export function buildMemoryDevices(cmd: QemuCommand, state: BuildState, addrProps: (o: JsonObject, m: MemoryDeviceDef) => JsonObject): void {
-  const { def, caps } = state;
-  for (const m of def.devices.memories) {
-    const alias = m.info.alias ?? '';
-    const nvdimmPath = m.model === 'nvdimm' || m.model === 'virtio-pmem' ? m.path : undefined;
-    const r = memoryBackendProps(state, {
-      model: m.model, size: m.size, targetNode: m.targetNode ?? -1, alias: `mem${alias}`, pathName: alias, access: m.access, discard: m.discard,
-      pagesize: m.pagesize, nodemask: m.nodemask, nvdimmPath, pmem: m.pmem, alignsize: m.alignsize,
-    }, true, false);
-    emitMemObject(cmd, state, r);
-    if (m.model === 'sgx-epc') continue;
-    const devices: Record<string, string> = { dimm: 'pc-dimm', nvdimm: 'nvdimm', 'virtio-pmem': 'virtio-pmem-pci', 'virtio-mem': 'virtio-mem-pci' };
-    let prealloc: boolean | undefined;
-    if (m.model === 'virtio-mem' && caps.has('virtio-mem-pci.prealloc')) {
-      prealloc = memoryPagesize(state, { model: m.model, pagesize: m.pagesize, targetNode: m.targetNode ?? -1 }).prealloc;
-    }
-    const o = props([
-      ['driver', devices[m.model]!], ['node', nonneg(m.targetNode)], ['label-size', nz((m.labelSize ?? 0) * 1024)],
-      ['block-size', nz((m.blockSize ?? 0) * 1024)], ['requested-size', nz((m.requestedSize ?? 0) * 1024)], ['uuid', m.model === 'nvdimm' ? m.uuid : undefined],
-      ['unarmed', m.model === 'nvdimm' && m.readonly ? true : undefined], ['memdev', `mem${alias}`], ['prealloc', trueOnly(prealloc)],
-      ['id', alias],
-    ]);
-    cmd.arg('-device', toJson(addrProps(o, m)));
   }
 }
 
@@ -654,8 +628,7 @@ export function buildClock(cmd: QemuCommand, state: BuildState): void {
 
 export function buildPm(cmd: QemuCommand, state: BuildState): void {
   const { def, caps } = state;
-  if (caps.has('set-action')) cmd.arg('-no-shutdown');
-  else cmd.arg('-no-shutdown');
+  if (state.opts.noShutdown !== false) cmd.arg('-no-shutdown');
   const m = caps.machines(accelOf(def)).find((x) => x.name === def.os.machine);
   if (m?.acpi === undefined && (isX86(def.os.arch) || def.os.arch === 'aarch64')) {
     if (def.features?.states.acpi !== true) cmd.arg('-no-acpi');

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VirtError, type DomainDef } from '@virtkit/core';
+import type { DomainDef } from '@virtkit/core';
 import type { QemuCapabilities } from '../caps/capabilities.js';
 import { buildQemuCommandLine } from '../command/build.js';
+import type { QemuCommandOptions } from '../command/options.js';
 import type { Accelerator } from '../process/accel.js';
 import { SHUTDOWN_TRACE_EVENT } from '../process/log.js';
 import type { QemuDriverContext } from './context.js';
@@ -29,68 +30,47 @@ export interface RuntimeCommand {
   graphics: Array<{ port?: number; tlsPort?: number; websocket?: number }>;
 }
 
-const TAP_TYPES = new Set(['bridge', 'network', 'ethernet']);
+/**
+ * What the command builder needs from a running domain's driver besides
+ * the definition: the driver's folders, the domain id, and the key that
+ * encrypts secrets on the command line (the per-run folder's
+ * master-key.aes, which QEMU reads too). Start and hot-plug use the same.
+ */
+export function runtimeBuildOptions(ctx: QemuDriverContext, id: number, runDir: string | undefined): QemuCommandOptions {
+  let masterKey: Uint8Array | undefined;
+  if (runDir) {
+    try {
+      masterKey = readFileSync(join(runDir, 'master-key.aes'));
+    } catch {
+      // no key: secrets go unencrypted (none in most domains)
+    }
+  }
+  return { config: ctx.config, domainId: id, ...(masterKey ? { masterKey } : {}) };
+}
 
 /**
  * The command line a real start uses: libvirt's, from src/command/
  * (buildQemuCommandLine), with what running without a daemon and without
- * descriptor passing changes:
+ * descriptor passing asks for:
  * - the monitor is the socket QemuProcess binds and hands over as fd 3;
- * - tap NICs are opened by QEMU by name (`ifname=…,script=no`): Node cannot
- *   open a tap (TUNSETIFF) or pass descriptors over QMP the way libvirt does,
- *   so the driver creates the tap and QEMU attaches to it;
+ * - tap NICs are opened by QEMU by name (the builder's way without
+ *   descriptors): Node cannot open a tap (TUNSETIFF) or pass descriptors
+ *   over QMP the way libvirt does, so the driver creates the tap first;
  * - no `-no-shutdown`: a guest that powers off ends QEMU by itself, since no
  *   daemon may be there to kill a stopped QEMU;
  * - `-trace qemu_system_shutdown_request`: the log records why QEMU ended
  *   (guest power-off vs crash), for whichever process looks next.
  */
 export function runtimeCommandLine(ctx: QemuDriverContext, def: DomainDef, caps: QemuCapabilities, opts: RuntimeCommandOptions): RuntimeCommand {
-  // Tap NICs go to the builder as user NICs; their -netdev is replaced below.
-  const taps = new Map<string, string>();
+  // The builder fills in what a start decides (addresses, aliases, ports): on a copy.
   const forBuilder = structuredClone(def);
-  for (const net of forBuilder.devices.interfaces) {
-    if (!TAP_TYPES.has(net.type)) continue;
-    const alias = net.info.alias;
-    if (opts.id >= 0 && (!alias || !net.ifname)) throw new VirtError('INTERNAL_ERROR', `interface ${net.mac} of domain '${def.name}' has no tap device`, { origin: 'qemu' });
-    taps.set(`host${alias ?? `net${taps.size}`}`, net.ifname ?? `vnet${taps.size}`);
-    net.type = 'user';
-  }
-  let masterKey: Uint8Array | undefined;
-  if (opts.runDir) {
-    try {
-      masterKey = readFileSync(join(opts.runDir, 'master-key.aes'));
-    } catch {
-      // no key: secrets go unencrypted (none in most domains)
-    }
-  }
   const built = buildQemuCommandLine(forBuilder, caps, {
-    config: ctx.config,
-    domainId: opts.id,
-    ...(masterKey ? { masterKey } : {}),
+    ...runtimeBuildOptions(ctx, opts.id, opts.runDir),
+    monitorFd: MONITOR_FD,
+    noShutdown: false,
     ...(opts.allocatePort ? { allocatePort: opts.allocatePort } : {}),
   });
-  const args: string[] = [];
-  for (let i = 0; i < built.args.length; i++) {
-    const a = built.args[i]!;
-    const next = built.args[i + 1];
-    if (a === '-no-shutdown') continue;
-    if (a === '-chardev' && next?.startsWith('socket,id=charmonitor,')) {
-      args.push(a, `socket,id=charmonitor,fd=${MONITOR_FD},server=on,wait=off`);
-      i++;
-      continue;
-    }
-    if (a === '-netdev' && next?.startsWith('{')) {
-      const nd = JSON.parse(next) as { type?: string; id?: string };
-      const tap = nd.id ? taps.get(nd.id) : undefined;
-      if (tap) {
-        args.push(a, JSON.stringify({ type: 'tap', ifname: tap, script: 'no', downscript: 'no', id: nd.id }));
-        i++;
-        continue;
-      }
-    }
-    args.push(a);
-  }
-  args.push('-trace', SHUTDOWN_TRACE_EVENT);
+  const args = [...built.args, '-trace', SHUTDOWN_TRACE_EVENT];
   if (opts.incoming) args.push('-incoming', opts.incoming);
   const graphics = forBuilder.devices.graphics.map((g) => ({
     ...(g.port !== undefined ? { port: g.port } : {}), ...(g.tlsPort !== undefined ? { tlsPort: g.tlsPort } : {}), ...(g.websocket !== undefined ? { websocket: g.websocket } : {}),

@@ -16,7 +16,8 @@ import { withLock } from './locks.js';
 import { monitors } from './monitors.js';
 import { QemuPaths } from './paths.js';
 import { isActiveRecord, type DomainRecord } from './record.js';
-import { abortDomainJob, domainJobInfo, restoreFromFile, saveToFile } from './save.js';
+import { abortDomainJob, domainJobInfo } from './jobs.js';
+import { restoreFromFile, saveToFile } from './save.js';
 import { setDomainMemory, setDomainVcpus } from './resources.js';
 import { domainStats, cpuTimeNs } from './stats.js';
 import { currentDef, DomainViews, isActive, type DomainView } from './views.js';
@@ -450,8 +451,8 @@ export class QemuDomains implements DomainDriver {
     });
   }
 
-  getJobInfo(uuid: string): Promise<DomainJobInfo> {
-    return domainJobInfo(this, uuid);
+  getJobInfo(uuid: string, opts: { completed?: boolean } = {}): Promise<DomainJobInfo> {
+    return domainJobInfo(this, uuid, opts);
   }
 
   abortJob(uuid: string): Promise<void> {

@@ -3,9 +3,11 @@ import {
   type DeviceChangeOptions, type DiskDef, type DomainDef, type DomainInterfaceDef, type MemoryDeviceDef, type XmlElement,
 } from '@virtkit/core';
 import { assignDeviceAliases } from '../command/alias.js';
+import { QemuDeviceBuilder } from '../command/devices.js';
+import type { DeviceParts } from '../command/parts.js';
+import { runtimeBuildOptions } from './command-line.js';
 import type { QmpClient } from '../qmp/client.js';
 import type { QemuDomains } from './domains.js';
-import { diskBlockdevs, diskDevice, diskNodeNames, dimmObjects, nicDevice, nicNetdev } from './hotplug-props.js';
 import { monitors } from './monitors.js';
 import { plugNic, unplugNic } from './nics.js';
 import type { DomainRecord } from './record.js';
@@ -184,9 +186,47 @@ async function waitDeleted(qmp: QmpClient, alias: string, what: string): Promise
   });
 }
 
+/**
+ * Adds a device as its start would have: the backends in command-line
+ * order (object-add, blockdev-add, netdev_add), then device_add. A failed
+ * step removes what was added before it.
+ */
+async function addDeviceParts(qmp: QmpClient, parts: DeviceParts, what: string): Promise<void> {
+  for (const p of parts.backends) {
+    if (!('props' in p)) throw new VirtError('NO_SUPPORT', `${what}: hot-plugging a device that needs ${p.option} ${p.text} is not supported by the QEMU driver`, { origin: 'qemu' });
+  }
+  const undo: Array<() => Promise<unknown>> = [];
+  try {
+    for (const p of parts.backends) {
+      if (!('props' in p)) continue;
+      const o = p.props;
+      if (p.option === '-object') {
+        await qmp.execute('object-add', o);
+        undo.push(() => qmp.execute('object-del', { id: o.id }));
+      } else if (p.option === '-blockdev') {
+        await qmp.execute('blockdev-add', o);
+        undo.push(() => qmp.execute('blockdev-del', { 'node-name': o['node-name'] }));
+      } else {
+        await qmp.execute('netdev_add', o);
+        undo.push(() => qmp.execute('netdev_del', { id: o.id }));
+      }
+    }
+    await qmp.execute('device_add', parts.device);
+  } catch (err) {
+    for (const u of undo.reverse()) await u().catch(() => {});
+    throw err;
+  }
+}
+
+/** Builds one device of the live definition `next` (it holds the device) the way a start of it would. */
+async function deviceBuilder(d: QemuDomains, next: DomainDef, rec: DomainRecord, firstNodeIndex?: number): Promise<QemuDeviceBuilder> {
+  const caps = await d.ctx.caps(await d.ctx.binaryFor(next));
+  return new QemuDeviceBuilder(next, caps, { ...runtimeBuildOptions(d.ctx, rec.id, rec.runDir), ...(firstNodeIndex !== undefined ? { firstNodeIndex } : {}) });
+}
+
 // ------------------------------------------------------------ live attach by kind
 
-async function hotplugDisk(d: QemuDomains, qmp: QmpClient, live: DomainDef, disk: DiskDef): Promise<void> {
+async function hotplugDisk(d: QemuDomains, qmp: QmpClient, live: DomainDef, rec: DomainRecord, disk: DiskDef): Promise<void> {
   const what = `domain '${live.name}': disk '${disk.dst}'`;
   if (disk.device === 'cdrom' || disk.device === 'floppy') throw new VirtError('OPERATION_FAILED', `${what}: ${disk.device} devices cannot be hot-plugged; change their media with update-device`, { origin: 'qemu' });
   if (disk.bus !== 'virtio' && disk.bus !== 'scsi' && disk.bus !== 'usb') throw new VirtError('OPERATION_FAILED', `${what}: disk bus '${disk.bus}' cannot be hotplugged`, { origin: 'qemu' });
@@ -202,24 +242,9 @@ async function hotplugDisk(d: QemuDomains, qmp: QmpClient, live: DomainDef, disk
   if (forQemu.src.type === 'volume') {
     const s = await resolveLocalVolumeDiskSource(d.ctx.uri, { plugins: d.ctx.plugins, events: d.ctx.events }, forQemu.src.pool!, forQemu.src.volume!);
     Object.assign(forQemu.src, s);
-
   }
-  const idx = await nextNodeIndex(qmp);
-  const [storage, format] = diskBlockdevs(forQemu, idx);
-  const names = diskNodeNames(idx);
-  await qmp.execute('blockdev-add', storage);
-  try {
-    await qmp.execute('blockdev-add', format);
-    try {
-      await qmp.execute('device_add', diskDevice(forQemu, names.format));
-    } catch (err) {
-      await qmp.execute('blockdev-del', { 'node-name': names.format }).catch(() => {});
-      throw err;
-    }
-  } catch (err) {
-    await qmp.execute('blockdev-del', { 'node-name': names.storage }).catch(() => {});
-    throw err;
-  }
+  const builder = await deviceBuilder(d, live, rec, await nextNodeIndex(qmp));
+  await addDeviceParts(qmp, builder.disk(forQemu), what);
   // Proof from QEMU: the frontend exists with the image inserted.
   const blocks = await qmp.execute<BlockInfo[]>('query-block');
   if (!blocks.some((b) => qdevMatches(b.qdev, disk.info.alias!) && b.inserted)) {
@@ -256,14 +281,8 @@ async function hotplugNic(d: QemuDomains, qmp: QmpClient, live: DomainDef, rec: 
   const alias = net.info.alias!;
   const host = await plugNic(d.ctx, live, net, alias);
   try {
-    const netdev = nicNetdev(net, net.ifname);
-    await qmp.execute('netdev_add', netdev);
-    try {
-      await qmp.execute('device_add', nicDevice(net));
-    } catch (err) {
-      await qmp.execute('netdev_del', { id: netdev.id }).catch(() => {});
-      throw err;
-    }
+    const builder = await deviceBuilder(d, live, rec);
+    await addDeviceParts(qmp, builder.nic(net), `domain '${live.name}': interface ${net.mac}`);
   } catch (err) {
     await unplugNic(d.ctx, host);
     throw err;
@@ -284,7 +303,7 @@ async function hotunplugNic(d: QemuDomains, qmp: QmpClient, live: DomainDef, rec
   }
 }
 
-async function hotplugMemory(qmp: QmpClient, live: DomainDef, mem: MemoryDeviceDef): Promise<void> {
+async function hotplugMemory(d: QemuDomains, qmp: QmpClient, live: DomainDef, rec: DomainRecord, mem: MemoryDeviceDef): Promise<void> {
   const what = `domain '${live.name}': memory module`;
   if (mem.model !== 'dimm') throw new VirtError('NO_SUPPORT', `${what}: hot-plugging memory model '${mem.model}' is not supported (use model='dimm')`, { origin: 'qemu' });
   if (!live.memory.max || !live.memory.slots) throw invalid(`${what}: hot-plugging memory needs <maxMemory slots='…'> in the definition`);
@@ -297,14 +316,8 @@ async function hotplugMemory(qmp: QmpClient, live: DomainDef, mem: MemoryDeviceD
     while (used.has(slot)) slot++;
     mem.info.address = { type: 'dimm', slot };
   }
-  const o = dimmObjects(mem);
-  await qmp.execute('object-add', o.backend);
-  try {
-    await qmp.execute('device_add', o.device);
-  } catch (err) {
-    await qmp.execute('object-del', { id: o.backend.id }).catch(() => {});
-    throw err;
-  }
+  const builder = await deviceBuilder(d, live, rec);
+  await addDeviceParts(qmp, builder.memory(mem), what);
   const devs = await qmp.execute<Array<{ type: string; data: { id?: string } }>>('query-memory-devices');
   if (!devs.some((x) => x.data.id === mem.info.alias)) throw new VirtError('OPERATION_FAILED', `${what}: QEMU does not list the DIMM in query-memory-devices`, { origin: 'qemu' });
 }
@@ -367,7 +380,7 @@ async function plugLive(d: QemuDomains, v: DomainView & { record: DomainRecord &
     if (kind === 'disk') {
       const [disk] = added(cur.devices.disks, next.devices.disks, (x) => x.dst);
       if (!disk) throw new VirtError('INTERNAL_ERROR', 'the new disk was not found after parsing', { origin: 'qemu' });
-      await hotplugDisk(d, m.qmp, next, disk);
+      await hotplugDisk(d, m.qmp, next, rec, disk);
     } else if (kind === 'interface') {
       const [net] = added(cur.devices.interfaces, next.devices.interfaces, (x) => x.mac);
       if (!net) throw new VirtError('INTERNAL_ERROR', 'the new interface was not found after parsing', { origin: 'qemu' });
@@ -375,7 +388,7 @@ async function plugLive(d: QemuDomains, v: DomainView & { record: DomainRecord &
     } else if (kind === 'memory') {
       const mem = next.devices.memories.find((x) => !cur.devices.memories.some((c) => c.info.alias === x.info.alias));
       if (!mem) throw new VirtError('INTERNAL_ERROR', 'the new memory module was not found after parsing', { origin: 'qemu' });
-      await hotplugMemory(m.qmp, next, mem);
+      await hotplugMemory(d, m.qmp, next, rec, mem);
     } else {
       throw new VirtError('NO_SUPPORT', `live attaching of <${kind}> devices is not supported by the QEMU driver (use --config)`, { origin: 'qemu' });
     }

@@ -1,4 +1,5 @@
 import { VirtError, type DeviceChangeOptions, type DomainDef } from '@virtkit/core';
+import { hotpluggableCpuProps } from '../command/devices.js';
 import type { QmpClient } from '../qmp/client.js';
 import type { QemuDomains } from './domains.js';
 import { monitors } from './monitors.js';
@@ -74,7 +75,7 @@ async function setLiveVcpus(qmp: QmpClient, def: DomainDef, count: number, name:
   for (const x of entities) {
     if (present >= count) break;
     if (x.e['qom-path']) continue;
-    await qmp.execute('device_add', { driver: x.e.type, id: `vcpu${x.id}`, ...x.e.props });
+    await qmp.execute('device_add', hotpluggableCpuProps(x.e, x.id));
     present += x.e['vcpus-count'];
   }
   for (const x of [...entities].reverse()) {
@@ -154,6 +155,6 @@ export async function plugBootVcpus(qmp: QmpClient, def: DomainDef): Promise<voi
     const e = list.find((x) => vcpuIndex(def, x) === id);
     if (!e) throw new VirtError('CONFIG_UNSUPPORTED', `domain '${def.name}': QEMU has no hot-pluggable CPU for vCPU ${id}`, { origin: 'qemu' });
     if (e['qom-path']) continue;
-    await qmp.execute('device_add', { driver: e.type, id: `vcpu${id}`, ...e.props });
+    await qmp.execute('device_add', hotpluggableCpuProps(e, id));
   }
 }

@@ -4,35 +4,15 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatDomainXml, VirtError, type DomainJobInfo, type DomainSaveOptions, type JobContext } from '@virtkit/core';
-import { isProcessAlive } from '../process/proc.js';
 import type { QmpClient } from '../qmp/client.js';
 import type { QemuDomains } from './domains.js';
+import { DomainJob } from './jobs.js';
 import type { DomainRecord } from './record.js';
 import { isActive, type DomainView } from './views.js';
 import { encodeSaveImageStart, readSaveImageStart, SAVE_MAGIC } from './save-image.js';
 
-/** A long job of this process (save, restore) that domjobinfo / domjobabort can see. */
-interface RunningJob {
-  operation: 'save' | 'restore';
-  startedAt: number;
-  processed: number;
-  total: number;
-  abort: AbortController;
-}
-
-interface JobFile {
-  pid: number;
-  operation: string;
-  startedAt: number;
-  processed: number;
-  total: number;
-}
-
-const running = new Map<string, RunningJob>();
-const completed = new Map<string, DomainJobInfo>();
-
 // QEMU's default migration speed is 32 MiB/s; saving to a file wants no limit (libvirt: QEMU_DOMAIN_MIG_BANDWIDTH_MAX).
-const UNLIMITED_BANDWIDTH = 2 ** 53 - 1;
+export const UNLIMITED_BANDWIDTH = 2 ** 53 - 1;
 
 interface MigrationStatus {
   status: string;
@@ -40,18 +20,15 @@ interface MigrationStatus {
   'error-desc'?: string;
 }
 
-function jobInfoOf(j: RunningJob): DomainJobInfo {
-  return {
-    type: 'unbounded',
-    operation: j.operation,
-    timeElapsedMs: Date.now() - j.startedAt,
-    dataTotal: j.total,
-    dataProcessed: j.processed,
-    dataRemaining: Math.max(0, j.total - j.processed),
-    memTotal: j.total,
-    memProcessed: j.processed,
-    memRemaining: Math.max(0, j.total - j.processed),
-  };
+/** Progress of a save/restore job from QEMU's migration counters. */
+function progressOf(job: DomainJob, m: MigrationStatus, ctx: JobContext | undefined, operation: string): void {
+  if (!m.ram) return;
+  const cur = job.snapshot();
+  const total = m.ram.total ?? cur.memTotal ?? 0;
+  const processed = m.ram.transferred ?? cur.memProcessed ?? 0;
+  const remaining = Math.max(0, total - processed);
+  job.update({ dataTotal: total, dataProcessed: processed, dataRemaining: remaining, memTotal: total, memProcessed: processed, memRemaining: remaining });
+  ctx?.onProgress?.({ processed, total, operation });
 }
 
 /** Listens on a unix socket for QEMU's outgoing migration and writes it into the image after the header. */
@@ -76,20 +53,16 @@ async function receiveStream(sockPath: string, file: string, offset: number): Pr
 }
 
 /** Polls query-migrate until the migration ends; reports progress; cancels on abort. */
-async function followMigration(qmp: QmpClient, job: RunningJob, ctx: JobContext | undefined, abortFile: string | undefined, name: string): Promise<void> {
+async function followMigration(qmp: QmpClient, job: DomainJob, ctx: JobContext | undefined, name: string, operation: string): Promise<void> {
   let delay = 5;
   let cancelling = false;
   for (;;) {
     const m = await qmp.execute<MigrationStatus>('query-migrate');
-    if (m.ram) {
-      job.total = m.ram.total ?? job.total;
-      job.processed = m.ram.transferred ?? job.processed;
-      ctx?.onProgress?.({ processed: job.processed, total: job.total, operation: job.operation });
-    }
+    progressOf(job, m, ctx, operation);
     if (m.status === 'completed') return;
-    if (m.status === 'failed') throw new VirtError('OPERATION_FAILED', `domain '${name}': ${job.operation} failed: ${m['error-desc'] ?? 'migration failed'}`, { origin: 'qemu' });
-    if (m.status === 'cancelled') throw new VirtError('OPERATION_ABORTED', `domain '${name}': ${job.operation} was cancelled`, { origin: 'qemu' });
-    const abortAsked = job.abort.signal.aborted || ctx?.signal?.aborted || (abortFile ? await stat(abortFile).then(() => true, () => false) : false);
+    if (m.status === 'failed') throw new VirtError('OPERATION_FAILED', `domain '${name}': ${operation} failed: ${m['error-desc'] ?? 'migration failed'}`, { origin: 'qemu' });
+    if (m.status === 'cancelled') throw new VirtError('OPERATION_ABORTED', `domain '${name}': ${operation} was cancelled`, { origin: 'qemu' });
+    const abortAsked = ctx?.signal?.aborted || (await job.abortRequested());
     if (abortAsked && !cancelling) {
       cancelling = true;
       await qmp.execute('migrate_cancel');
@@ -109,7 +82,6 @@ async function followMigration(qmp: QmpClient, job: RunningJob, ctx: JobContext 
 export async function saveToFile(d: QemuDomains, uuid: string, file: string, opts: DomainSaveOptions, ctx: JobContext | undefined, managed: boolean): Promise<void> {
   await d.activeJob(uuid, managed ? 'managedsave' : 'save', async (j) => {
     const { view, record, live, qmp, proc } = j;
-    if (running.has(uuid)) throw new VirtError('OPERATION_INVALID', `domain '${view.name}' has a job running already`, { origin: 'qemu' });
     let xml = formatDomainXml(live, { secure: true, config: await d.parserConfigFor(live) });
     if (opts.xml) {
       const alt = await d.parse(opts.xml, { inactive: false, what: 'the replacement XML' });
@@ -118,15 +90,8 @@ export async function saveToFile(d: QemuDomains, uuid: string, file: string, opt
     }
     const wasRunning = record.state === 'running';
     const paths = d.paths;
-    const job: RunningJob = { operation: 'save', startedAt: Date.now(), processed: 0, total: live.memory.total * 1024, abort: new AbortController() };
-    running.set(uuid, job);
-    const jobFile = paths.jobFile(view.name);
-    const abortFile = paths.abortFile(view.name);
-    await unlink(abortFile).catch(() => {});
-    const writeJobFile = () => writeFile(jobFile, JSON.stringify({ pid: process.pid, operation: job.operation, startedAt: job.startedAt, processed: job.processed, total: job.total } satisfies JobFile)).catch(() => {});
-    await writeJobFile();
-    const progress = setInterval(() => void writeJobFile(), 200);
-    progress.unref();
+    const total = live.memory.total * 1024;
+    const job = await DomainJob.start(d, { uuid, name: view.name }, 'save', { dataTotal: total, memTotal: total });
     const sockPath = join(paths.socketDir(record.id, view.name), 'save.sock');
     let server: Server | undefined;
     let ok = false;
@@ -140,7 +105,7 @@ export async function saveToFile(d: QemuDomains, uuid: string, file: string, opt
       server = recv.server;
       await qmp.execute('migrate-set-parameters', { 'max-bandwidth': UNLIMITED_BANDWIDTH });
       await qmp.execute('migrate', { uri: `unix:${sockPath}` });
-      await followMigration(qmp, job, ctx, abortFile, view.name);
+      await followMigration(qmp, job, ctx, view.name, 'save');
       await recv.done;
       const fh = await open(file, 'r+');
       try {
@@ -156,13 +121,9 @@ export async function saveToFile(d: QemuDomains, uuid: string, file: string, opt
       await d.ctx.store.writeRecord({ ...record, state: wasRunning ? 'running' : 'paused', reason: wasRunning ? 'save_canceled' : record.reason });
       throw err;
     } finally {
-      clearInterval(progress);
       server?.close();
       await rm(sockPath, { force: true });
-      running.delete(uuid);
-      await unlink(jobFile).catch(() => {});
-      await unlink(abortFile).catch(() => {});
-      completed.set(uuid, { ...jobInfoOf(job), type: ok ? 'completed' : 'failed' });
+      await job.end(ok ? 'completed' : 'failed');
     }
     await proc.destroy();
     await d.recordStop(record, { reason: 'saved', detail: 'saved' });
@@ -192,9 +153,10 @@ export async function restoreFromFile(
       if (saved.uuid !== def.uuid || saved.name !== def.name) throw new VirtError('INVALID_ARG', `the replacement XML must describe domain '${saved.name}' (${saved.uuid})`, { origin: 'qemu' });
     }
     const paused = opts.startAs === 'paused' || (opts.startAs === undefined && !header.wasRunning);
-    const job: RunningJob = { operation: 'restore', startedAt: Date.now(), processed: 0, total: def.memory.total * 1024, abort: new AbortController() };
+    const total = def.memory.total * 1024;
     const run = async (persistent: boolean, previous: DomainRecord | undefined) => {
-      running.set(def.uuid, job);
+      const job = await DomainJob.start(d, { uuid: def.uuid, name: def.name }, 'restore', { dataTotal: total, memTotal: total });
+      let ok = false;
       try {
         await d.launch(
           {
@@ -205,12 +167,9 @@ export async function restoreFromFile(
           },
           { type: 'started', detail: 'restored' },
         );
-        completed.set(def.uuid, { ...jobInfoOf(job), type: 'completed' });
-      } catch (err) {
-        completed.set(def.uuid, { ...jobInfoOf(job), type: 'failed' });
-        throw err;
+        ok = true;
       } finally {
-        running.delete(def.uuid);
+        await job.end(ok ? 'completed' : 'failed');
       }
     };
     if (managed) {
@@ -237,48 +196,15 @@ export async function restoreFromFile(
 }
 
 /** Waits until QEMU has read the incoming state. */
-async function waitIncoming(qmp: QmpClient, job: RunningJob, ctx: JobContext | undefined, name: string): Promise<void> {
+async function waitIncoming(qmp: QmpClient, job: DomainJob, ctx: JobContext | undefined, name: string): Promise<void> {
   let delay = 2;
   for (;;) {
     const [st, m] = await Promise.all([qmp.execute<{ status: string }>('query-status'), qmp.execute<MigrationStatus>('query-migrate')]);
-    if (m.ram) {
-      job.processed = m.ram.transferred ?? job.processed;
-      ctx?.onProgress?.({ processed: job.processed, total: job.total, operation: 'restore' });
-    }
+    progressOf(job, m, ctx, 'restore');
     if (m.status === 'failed') throw new VirtError('OPERATION_FAILED', `domain '${name}': restoring the saved state failed: ${m['error-desc'] ?? 'incoming migration failed'}`, { origin: 'qemu' });
     if (st.status !== 'inmigrate') return;
-    if (job.abort.signal.aborted || ctx?.signal?.aborted) throw new VirtError('OPERATION_ABORTED', `domain '${name}': restore was cancelled`, { origin: 'qemu' });
+    if (ctx?.signal?.aborted || (await job.abortRequested())) throw new VirtError('OPERATION_ABORTED', `domain '${name}': restore was cancelled`, { origin: 'qemu' });
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 20);
   }
-}
-
-/** virDomainGetJobInfo: this process's job, another process's (from its job file), or the last completed one. */
-export async function domainJobInfo(d: QemuDomains, uuid: string): Promise<DomainJobInfo> {
-  const j = running.get(uuid);
-  if (j) return jobInfoOf(j);
-  const v = await d.views.byUuid(uuid);
-  try {
-    const f = JSON.parse(await readFile(d.paths.jobFile(v.name), 'utf8')) as JobFile;
-    if (await isProcessAlive(f.pid)) {
-      return jobInfoOf({ operation: f.operation as RunningJob['operation'], startedAt: f.startedAt, processed: f.processed, total: f.total, abort: new AbortController() });
-    }
-  } catch {
-    // no job file
-  }
-  return completed.get(uuid) ?? { type: 'none' };
-}
-
-/** virDomainAbortJob: cancels this process's job, or asks the process running it (through the abort file). */
-export async function abortDomainJob(d: QemuDomains, uuid: string): Promise<void> {
-  const j = running.get(uuid);
-  if (j) {
-    j.abort.abort();
-    return;
-  }
-  const v = await d.views.byUuid(uuid);
-  const jobFile = d.paths.jobFile(v.name);
-  const f = await readFile(jobFile, 'utf8').then((t) => JSON.parse(t) as JobFile, () => undefined);
-  if (!f || !(await isProcessAlive(f.pid))) throw new VirtError('OPERATION_INVALID', `Requested operation is not valid: no job is active on domain '${v.name}'`, { origin: 'qemu' });
-  await writeFile(d.paths.abortFile(v.name), String(process.pid));
 }

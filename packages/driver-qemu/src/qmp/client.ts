@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { VirtError } from '@virtkit/core';
+import { toJson, type JsonValue } from '../command/json.js';
 import { monitorOwner, QmpCommandError } from './errors.js';
 import type { KnownQmpEventName, QmpCloseInfo, QmpEvent, QmpEventDataMap, QmpGreeting } from './types.js';
 
@@ -124,7 +125,8 @@ export class QmpClient {
         options.signal?.removeEventListener('abort', onAbort);
       };
       this.pending.set(id, entry);
-      this.socket.write(JSON.stringify(msg) + '\n');
+      // toJson: 64-bit values (a disk's WWN) travel as bigints.
+      this.socket.write(toJson(msg as JsonValue) + '\n');
     });
   }
 

@@ -48,6 +48,20 @@ function targetObject(rpc: RpcClient, target: Target, present: string[]): Record
   return obj;
 }
 
+/** `keepalive_interval=S` / `keepalive_count=N` URI parameters (libvirt's virConnectSetKeepAlive, per URI). */
+function keepaliveOf(uri: DriverOpenContext['uri']): { keepaliveIntervalMs?: number; keepaliveCount?: number } {
+  const num = (name: string): number | undefined => {
+    const v = uri.params[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new VirtError('INVALID_ARG', `URI '${uri.raw}': ${name} must be a non-negative number`, { origin: 'remote' });
+    return n;
+  };
+  const interval = num('keepalive_interval');
+  const count = num('keepalive_count');
+  return { ...(interval !== undefined ? { keepaliveIntervalMs: interval * 1000 } : {}), ...(count !== undefined ? { keepaliveCount: count } : {}) };
+}
+
 export interface RemoteDriver extends HypervisorDriver {
   /** The protocol client (tests, benchmarks). */
   readonly rpc: RpcClient;
@@ -67,6 +81,7 @@ export async function openRemoteDriver(ctx: DriverOpenContext): Promise<RemoteDr
   try {
     rpc = await RpcClient.connect(transport.socket, {
       label: transport.label,
+      ...keepaliveOf(uri),
       onEvent: (e) => ctx.events.emit(e),
       onLost: (reason) => ctx.connectionLost?.(reason),
     });

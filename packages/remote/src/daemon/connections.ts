@@ -41,11 +41,27 @@ interface Entry {
  */
 export class ConnectionPool {
   private readonly entries = new Map<string, Entry>();
+  /** URIs whose first open (and its hook) happened in this process. */
+  private readonly seen = new Set<string>();
 
+  /**
+   * @param onFirstOpen runs once per URI and process, after the first open
+   *   and before that client gets the connection (virtkitd's autostart).
+   */
   constructor(
     private readonly loader: PluginLoader,
     private readonly idleMs = 30_000,
+    private readonly onFirstOpen?: (uri: string, conn: Connection) => Promise<void>,
   ) {}
+
+  private async openFirst(uri: string): Promise<Connection> {
+    const conn = await Connection.open(uri, { loader: this.loader });
+    if (!this.seen.has(uri)) {
+      this.seen.add(uri);
+      await this.onFirstOpen?.(uri, conn).catch(() => {});
+    }
+    return conn;
+  }
 
   async acquire(uri: string): Promise<{ conn: Connection; release: () => void }> {
     let e = this.entries.get(uri);
@@ -61,7 +77,7 @@ export class ConnectionPool {
     const entry = e;
     try {
       if (!entry.conn) {
-        entry.opening ??= Connection.open(uri, { loader: this.loader });
+        entry.opening ??= this.openFirst(uri);
         try {
           entry.conn = await entry.opening;
         } finally {

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { DAEMON_SOCKET, DAEMON_SOCKET_RO, daemonRuntimeDirForRoot, PluginLoader, sessionDirs, socketDirFor, systemDirs, VirtError } from '@virtkit/core';
+import { DAEMON_SOCKET, DAEMON_SOCKET_RO, daemonRuntimeDirForRoot, PluginLoader, sessionDirs, socketDirFor, systemDirs, VirtError, type Connection } from '@virtkit/core';
 import { encodeJsonFrame, FrameType } from '../protocol/frame.js';
 import { DEFAULT_TCP_PORT, DEFAULT_TLS_PORT } from '../transport/tls.js';
 import { parseHostPort, type DaemonConfig } from './config.js';
@@ -70,7 +70,28 @@ export class Daemon {
     this.log = opts.log ?? new JsonLogger(opts.config.logLevel, opts.config.logFile);
     const here = dirname(fileURLToPath(import.meta.url));
     const loader = opts.loader ?? PluginLoader.forProcess([here]);
-    this.pool = new ConnectionPool(loader, opts.idleCloseMs ?? 30_000);
+    this.pool = new ConnectionPool(loader, opts.idleCloseMs ?? 30_000, (uri, conn) => this.autostart(uri, conn));
+  }
+
+  /**
+   * libvirtd starts the autostart guests when it starts; virtkitd does it
+   * when it first opens a URI (the driver keeps libvirt's once-per-boot
+   * rule). Failures are logged, never passed to the client that opened.
+   */
+  private async autostart(uri: string, conn: Connection): Promise<void> {
+    const driver = conn.driver;
+    if (typeof driver.startAutostart !== 'function' || process.env.VIRTKIT_NO_AUTOSTART === '1') return;
+    try {
+      const report = await driver.startAutostart();
+      if (!report) {
+        this.log.debug('autostart already done since boot', { uri });
+        return;
+      }
+      this.log.info('autostart', { uri, started: report.started, failed: report.failed.map((f) => f.name) });
+      for (const f of report.failed) this.log.warn('autostart failed', { uri, domain: f.name, error: f.error });
+    } catch (err) {
+      this.log.warn('autostart failed', { uri, error: (err as Error).message });
+    }
   }
 
   /** What to listen on, from the config: both unix sockets always, TLS and TCP when asked. */

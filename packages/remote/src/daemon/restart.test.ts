@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, type VirtError } from '@virtkit/core';
@@ -88,6 +88,56 @@ describe('kill -9 of virtkitd', () => {
       for (const n of names) await (await c2.lookupDomainByName(n)).undefine();
     } finally {
       await c2.close();
+    }
+  });
+});
+
+describe('autostart', () => {
+  it('starts autostart guests when the daemon first opens the URI after a host boot, once', async () => {
+    const c = await Connection.open(uri());
+    const auto = await c.defineDomainXml('<domain><name>auto1</name></domain>');
+    await auto.setAutostart(true);
+    await c.defineDomainXml('<domain><name>manual1</name></domain>');
+    await c.close();
+
+    // "Reboot": the daemon and every guest gone, the runtime marker too (/run is emptied at boot).
+    await d.kill9();
+    for (const pid of guestPids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    rmSync(join(d.dir, 'root', 'autostarted'), { force: true });
+    const before = d.logs.length;
+    await d.restart();
+
+    const c2 = await Connection.open(uri());
+    const c3 = await Connection.open(uri());
+    try {
+      expect((await (await c2.lookupDomainByName('auto1')).getState()).state).toBe('running');
+      expect((await (await c2.lookupDomainByName('manual1')).getState()).state).toBe('shutoff');
+      const runs = d.logs.slice(before).filter((l) => l.msg === 'autostart');
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ started: ['auto1'], failed: [] });
+
+      // A daemon restart is not a boot: a guest the user stopped stays stopped.
+      await (await c2.lookupDomainByName('auto1')).destroy();
+    } finally {
+      await c2.close();
+      await c3.close();
+    }
+    await d.kill9();
+    const again = d.logs.length;
+    await d.restart();
+    const c4 = await Connection.open(uri());
+    try {
+      expect((await (await c4.lookupDomainByName('auto1')).getState()).state).toBe('shutoff');
+      expect(d.logs.slice(again).some((l) => l.msg === 'autostart')).toBe(false);
+      for (const n of ['auto1', 'manual1']) await (await c4.lookupDomainByName(n)).undefine();
+    } finally {
+      await c4.close();
     }
   });
 });

@@ -8,6 +8,7 @@ import { MAX_FRAME, MAX_HELLO_FRAME, PROCEDURES, proceduresOf, type OpenReply, t
 import { WireStream } from '../protocol/wire-stream.js';
 import type { Daemon } from './daemon.js';
 import { resolveServedUri } from './connections.js';
+import { MigrationLeases } from './migration-leases.js';
 
 /** How a client reached the daemon. */
 export type Access = 'unix' | 'unix-ro' | 'tls' | 'tcp' | 'stdio';
@@ -53,6 +54,8 @@ export class ClientSession {
   /** Sends a job's pending progress at once (before its reply). */
   private readonly progressFlush = new Map<number, () => void>();
   private readonly handshakeTimer: NodeJS.Timeout;
+  /** Incoming migrations this client prepared and has not finished. */
+  private readonly leases = new MigrationLeases();
   servedUri?: string;
 
   constructor(
@@ -235,9 +238,16 @@ export class ClientSession {
       const result = await conn.run(name, proc.modify ? { modify: true, ...(proc.lock ? { lock: proc.lock(args) } : {}) } : {}, () =>
         (fn as (...a: unknown[]) => Promise<unknown>).apply(target, args),
       );
+      this.leases.noteSuccess(name, args);
+      if (this.state === 'closed') {
+        // The client left while its prepare ran: nobody will finish that migration.
+        void this.releaseLeases(conn);
+        return;
+      }
       this.progressFlush.get(id)?.();
       this.reply(id, proc, result);
     } finally {
+      this.leases.noteDone(name, args);
       this.jobs.delete(id);
       this.progressFlush.delete(id);
       // An upload the driver did not read to the end is over now.
@@ -364,7 +374,19 @@ export class ClientSession {
     this.send(encodeJsonFrame(FrameType.REPLY, id, { r: reply }));
   }
 
+  private async releaseLeases(conn: Connection): Promise<void> {
+    if (!this.leases.size) return;
+    await this.leases.cancelAll(conn, (msg, fields) => this.daemon.log.warn(msg, this.fields(fields)));
+  }
+
   private closeDriver(): void {
+    // Migrations this client prepared and did not finish are cancelled before its driver reference goes.
+    if (this.conn && this.leases.size) {
+      const conn = this.conn;
+      const release = this.release;
+      this.release = undefined;
+      void this.releaseLeases(conn).finally(() => release?.());
+    }
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.release?.();

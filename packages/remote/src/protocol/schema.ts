@@ -101,10 +101,21 @@ const ROWS: Record<Target, Record<string, Row>> = {
     openConsole: { args: ['uuid', 'opts?'], optional: true, result: 'duplex' },
     xmlToNative: { args: ['name', 'xml'], optional: true },
     xmlFromNative: { args: ['name', 'string'], optional: true },
-    getJobInfo: { args: ['uuid'], optional: true },
+    getJobInfo: { args: ['uuid', 'opts?'], optional: true },
     // Abort must not wait for the lock held by the job it aborts.
     abortJob: { args: ['uuid'], optional: true },
-    migrate: { args: ['uuid', 'name', 'opts?'], modify: true, lock: byUuid(), optional: true },
+    // Peer-to-peer: the daemon's host drives the migration (the options without the job context, then the job).
+    migrate: { args: ['uuid', 'name', 'opts?', 'job?'], modify: true, lock: byUuid(), optional: true },
+    // libvirt's migration protocol v3, one row per phase (docs/migration.md).
+    migrateBegin: { args: ['uuid', 'opts'], modify: true, lock: byUuid(), optional: true },
+    migratePrepare: { args: ['xml', 'opts'], modify: true, lock: () => 'define', optional: true },
+    // The tunnelled stream runs beside the source's control calls: a lock of its own.
+    migrateIncoming: { args: ['uuid', 'source', 'opts?', 'job?'], modify: true, lock: byUuid('migrate-in:'), optional: true },
+    migratePerform: { args: ['uuid', 'opts', 'job?'], modify: true, lock: byUuid(), optional: true },
+    migrateFinish: { args: ['uuid', 'opts'], modify: true, lock: byUuid(), optional: true },
+    migrateConfirm: { args: ['uuid', 'opts'], modify: true, lock: byUuid(), optional: true },
+    // Acts on the running migration, whose job holds the domain's lock.
+    migrateStartPostCopy: { args: ['uuid'], modify: true, optional: true },
   },
   networks: {
     listNetworks: { args: [] },

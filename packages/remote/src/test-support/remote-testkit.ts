@@ -13,23 +13,32 @@ export interface RemoteTestkitOptions {
   daemon(): RunningDaemon;
   sshd?(): TestSshd;
   timeoutMs?: number;
+  /** The guest powers off by itself on `shutdown` (real guests: QEMU's test guest). */
+  guestHandlesShutdown?: boolean;
+  /** Runs after each suite (after the kit removed its domains). */
+  cleanup?(): Promise<void>;
 }
 
 /**
  * Registers the shared driver testkit through the remote driver: once over
  * the unix socket and, when an sshd is given, once over +ssh. This is the
- * hook for every driver the daemon serves (the test driver here; the QEMU
- * driver when VIRTKIT_REMOTE_QEMU=1, see testkit.test.ts).
+ * hook for every driver the daemon serves (the test driver in
+ * testkit.test.ts, the QEMU driver in qemu-testkit.test.ts).
  */
 export function runRemoteTestkit(o: RemoteTestkitOptions): void {
+  const common = {
+    domainXml: o.domainXml,
+    ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.guestHandlesShutdown ? { guestHandlesShutdown: true } : {}),
+    ...(o.cleanup ? { cleanup: o.cleanup } : {}),
+  };
   const unix = (sock: string) => `${o.driver}+unix://${o.path}?socket=${sock}`;
   runDriverTestkit({
     name: `remote +unix → ${o.driver}://${o.path}`,
     prefix: `vkru${process.pid}`,
     open: () => Connection.open(unix(o.daemon().rw)),
     openReadonly: () => Connection.open(unix(o.daemon().ro), { readonly: true }),
-    domainXml: o.domainXml,
-    ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+    ...common,
   });
   if (!o.sshd) return;
   const getSshd = o.sshd;
@@ -42,7 +51,6 @@ export function runRemoteTestkit(o: RemoteTestkitOptions): void {
     prefix: `vkrs${process.pid}`,
     open: () => Connection.open(ssh(o.daemon().rw)),
     openReadonly: () => Connection.open(ssh(o.daemon().ro), { readonly: true }),
-    domainXml: o.domainXml,
-    ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+    ...common,
   });
 }

@@ -7,7 +7,7 @@
 // daemon finds its guests the way the QEMU driver does: from its own state.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duplex, Readable } from 'node:stream';
 import { VirtError, domainEvent } from '@virtkit/core';
@@ -17,6 +17,7 @@ const volumes = new Map(); // name -> Buffer
 const buses = new Set();
 let nextId = 1;
 let stateFile; // set for embed roots
+let autostartMarker; // <root>/autostarted: autostart ran (libvirt's once-per-boot file)
 
 // Alive and not a zombie (an orphan whose reaper never came).
 const alive = (pid) => {
@@ -48,7 +49,7 @@ const load = () => {
 const emit = (e) => {
   for (const b of buses) b.emit(e);
 };
-const summary = (d) => ({ id: d.id, name: d.name, uuid: d.uuid, state: d.state, reason: 'unknown', persistent: true, autostart: false, managedSave: false });
+const summary = (d) => ({ id: d.id, name: d.name, uuid: d.uuid, state: d.state, reason: 'unknown', persistent: true, autostart: !!d.autostart, managedSave: false });
 const find = (key) => {
   for (const d of domains.values()) {
     if (('name' in key && d.name === key.name) || ('uuid' in key && d.uuid === key.uuid) || ('id' in key && d.id === key.id && d.id >= 0)) return d;
@@ -130,7 +131,11 @@ const domainsDriver = {
   },
   async getInfo(uuid) {
     const d = byUuid(uuid);
-    return { state: d.state, reason: 'unknown', maxMemKiB: 1024, memoryKiB: 1024, vcpus: 1, cpuTimeNs: 0, persistent: true, autostart: false, managedSave: false, osType: 'hvm' };
+    return { state: d.state, reason: 'unknown', maxMemKiB: 1024, memoryKiB: 1024, vcpus: 1, cpuTimeNs: 0, persistent: true, autostart: !!d.autostart, managedSave: false, osType: 'hvm' };
+  },
+  async setAutostart(uuid, on) {
+    byUuid(uuid).autostart = on;
+    save();
   },
   async getState(uuid) {
     return { state: byUuid(uuid).state, reason: 'unknown' };
@@ -266,18 +271,34 @@ export default async function openStub(ctx) {
   if (ctx.uri.path === '/embed' && ctx.uri.params.root) {
     mkdirSync(ctx.uri.params.root, { recursive: true });
     stateFile = join(ctx.uri.params.root, 'stub.json');
+    autostartMarker = join(ctx.uri.params.root, 'autostarted');
     load();
   }
   buses.add(ctx.events);
   return {
     name: 'stub',
-    capabilities: new Set(['domain.lifecycle', 'domain.console', 'domain.save', 'domain.stats', 'storage', 'storage.upload', 'storage.download', 'events']),
+    capabilities: new Set(['domain.lifecycle', 'domain.autostart', 'domain.console', 'domain.save', 'domain.stats', 'storage', 'storage.upload', 'storage.download', 'events']),
     uri: ctx.uri.raw,
     getHostname: async () => 'stubhost',
     getVersion: async () => ({ hypervisor: 'Stub', version: '1.0.0' }),
     getCapabilities: async () => '<capabilities>\n</capabilities>\n',
     getNodeInfo: async () => ({ model: 'x86_64', memoryKiB: 1048576, cpus: 2, mhz: 1000, nodes: 1, sockets: 1, cores: 2, threads: 1 }),
     domains: domainsDriver,
+    // Autostart guests of an embed root, once until its marker file is removed ("a reboot").
+    async startAutostart() {
+      if (!autostartMarker || existsSync(autostartMarker)) return undefined;
+      writeFileSync(autostartMarker, '');
+      load();
+      const report = { started: [], failed: [] };
+      for (const d of domains.values()) {
+        if (!d.autostart || d.id >= 0) continue;
+        await domainsDriver.startDomain(d.uuid).then(
+          () => report.started.push(d.name),
+          (err) => report.failed.push({ name: d.name, error: err.message }),
+        );
+      }
+      return report;
+    },
     storage: storageDriver,
     networks: networksDriver,
     interfaces: interfacesDriver,

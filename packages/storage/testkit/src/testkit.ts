@@ -403,6 +403,15 @@ export function runStorageBackendTestkit(opts: StorageTestkitOptions): void {
           // flock and its sleep (which inherited the lock) are one process group.
           process.kill(-holder.pid!, 'SIGKILL');
           await new Promise((r) => holder.once('close', r));
+          // The sleep that inherited the lock may outlive flock by a moment: wait for the whole group.
+          for (let i = 0; i < 100; i++) {
+            try {
+              process.kill(-holder.pid!, 0);
+            } catch {
+              break;
+            }
+            await new Promise((r) => setTimeout(r, 20));
+          }
         }
       }
       await v.delete();
