@@ -6,7 +6,6 @@ import {
   formatNetworkXml,
   formatStoragePoolXml,
   formatStorageVolXml,
-  findUnknownXml,
   generateUuid,
   isSafeObjectName,
   networkEvent,
@@ -15,6 +14,7 @@ import {
   parseStoragePoolXml,
   parseStorageVolXml,
   poolEvent,
+  requireKnownXml,
   VirtError,
   type DhcpLease,
   type DomainDef,
@@ -86,12 +86,6 @@ export interface TestPool {
 export interface TestInterface {
   def: InterfaceDef;
   active: boolean;
-}
-
-/** `--validate`: content the typed models do not know fails instead of being kept. */
-function requireKnownXml(def: unknown, what: string): void {
-  const u = findUnknownXml(def);
-  if (u) throw new VirtError('XML_ERROR', `${what}: XML document failed to validate against schema: unexpected ${u.what}${u.path ? ` in ${u.path}` : ''}`, { origin: 'test' });
 }
 
 /** Gives each NIC without a target device `testnetN`, as libvirt's testDomainGenerateIfnames. */
@@ -207,7 +201,7 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
 
   async defineDomain(xml: string, opts: { validate?: boolean } = {}): Promise<DomainSummary> {
     const def = parseTestDomain(xml);
-    if (opts.validate) requireKnownXml(def, `domain '${F.name(def)}'`);
+    if (opts.validate) requireKnownXml(def, `domain '${F.name(def)}'`, 'test');
     const existing = this.checkNameUuid(def);
     if (existing) {
       existing.def = def;
@@ -277,7 +271,7 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
 
   async createDomain(xml: string, opts: { paused?: boolean; validate?: boolean } = {}): Promise<DomainSummary> {
     const def = parseTestDomain(xml);
-    if (opts.validate) requireKnownXml(def, `domain '${F.name(def)}'`);
+    if (opts.validate) requireKnownXml(def, `domain '${F.name(def)}'`, 'test');
     const existing = this.checkNameUuid(def);
     if (existing && existing.id >= 0) throw new VirtError('OPERATION_INVALID', `Requested operation is not valid: domain '${F.name(def)}' is already active`, { origin: 'test' });
     const d: TestDomain = existing ?? { def, id: -1, state: 'shutoff', reason: 'unknown', persistent: false, autostart: false, startedAt: 0 };
@@ -529,7 +523,7 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
 
   async defineNetwork(xml: string, opts: { validate?: boolean } = {}): Promise<NetworkSummary> {
     const def = parseNetworkXml(xml);
-    if (opts.validate) requireKnownXml(def, `network '${def.name}'`);
+    if (opts.validate) requireKnownXml(def, `network '${def.name}'`, 'test');
     const n = this.addNetwork(def, false, true);
     this.emit(networkEvent('defined', n.def));
     return this.netSummary(n);
@@ -662,7 +656,7 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
 
   async definePool(xml: string, opts: { validate?: boolean } = {}): Promise<PoolSummary> {
     const def = parseStoragePoolXml(xml);
-    if (opts.validate) requireKnownXml(def, `storage pool '${def.name}'`);
+    if (opts.validate) requireKnownXml(def, `storage pool '${def.name}'`, 'test');
     const p = this.addPool(def, false, true);
     this.emit(poolEvent('defined', p.def));
     return this.poolSummary(p);

@@ -1,4 +1,4 @@
-import { escapeXml, parseXml, VirtError, type DeviceChangeOptions, type XmlElement } from '@virtkit/core';
+import { escapeXml, parseXml, VirtError, type DeviceChangeOptions, type DomainJobInfo, type XmlElement } from '@virtkit/core';
 import { domainOption, JSON_OPTION, type CommandContext, type CommandDef, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable, prettyCapacity } from '../output.js';
 import { readXmlFile } from './domain.js';
@@ -370,6 +370,68 @@ const consoleCmd: CommandDef = {
 };
 
 const JOB_TYPES: Record<string, string> = { none: 'None', bounded: 'Bounded', unbounded: 'Unbounded', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled' };
+/** virsh's virshDomainJobOperation names for virtkit's operation keys. */
+const JOB_OPERATIONS: Record<string, string> = {
+  start: 'Start', save: 'Save', restore: 'Restore', 'migration-in': 'Incoming migration', 'migration-out': 'Outgoing migration',
+  snapshot: 'Snapshot', 'snapshot-revert': 'Snapshot revert', dump: 'Dump', backup: 'Backup', 'snapshot-delete': 'Snapshot delete',
+};
+
+/** vshPrettyCapacity with domjobinfo's `%-.3lf %s`. */
+function capacity3(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(3)} ${units[u]}`;
+}
+
+/** virsh's cmdDomjobinfo layout (libvirt 9.0): `%-17s` labels, `%-12llu` numbers. */
+export function formatJobInfo(j: DomainJobInfo, completedFlag: boolean): string {
+  const lines: string[] = [];
+  const label = (k: string) => `${k}:`.padEnd(17);
+  const text = (k: string, v: string) => lines.push(`${label(k)} ${v.padEnd(12)}`);
+  const num = (k: string, v: number | undefined, unit = '') => v !== undefined && lines.push(`${label(k)} ${String(Math.round(v)).padEnd(12)}${unit ? ` ${unit}` : ''}`);
+  const size = (k: string, v: number | undefined, suffix = '') => lines.push(`${label(k)} ${capacity3(v ?? 0)}${suffix}`);
+  text('Job type', JOB_TYPES[j.type] ?? j.type);
+  const detailed = j.type === 'bounded' || j.type === 'unbounded' || (completedFlag && (j.type === 'completed' || j.type === 'failed'));
+  if (detailed) {
+    if (j.operation) text('Operation', JOB_OPERATIONS[j.operation] ?? 'Unknown');
+    num('Time elapsed', j.timeElapsedMs ?? 0, 'ms');
+    if (j.type === 'bounded') num('Time remaining', j.timeRemainingMs ?? 0, 'ms');
+    if (j.dataTotal || j.dataRemaining || j.dataProcessed) {
+      size('Data processed', j.dataProcessed);
+      size('Data remaining', j.dataRemaining);
+      size('Data total', j.dataTotal);
+    }
+    if (j.memTotal || j.memRemaining || j.memProcessed) {
+      size('Memory processed', j.memProcessed);
+      size('Memory remaining', j.memRemaining);
+      size('Memory total', j.memTotal);
+      if (j.memBps) size('Memory bandwidth', j.memBps, '/s');
+      num('Dirty rate', j.memDirtyRate, 'pages/s');
+      num('Page size', j.memPageSize, 'bytes');
+      num('Iteration', j.memIteration);
+      num('Postcopy requests', j.memPostcopyReqs);
+    }
+    if (j.diskTotal || j.diskRemaining || j.diskProcessed) {
+      size('File processed', j.diskProcessed);
+      size('File remaining', j.diskRemaining);
+      size('File total', j.diskTotal);
+      if (j.diskBps) size('File bandwidth', j.diskBps, '/s');
+    }
+    num('Constant pages', j.memConstant);
+    num('Normal pages', j.memNormal);
+    if (j.memNormalBytes !== undefined) size('Normal data', j.memNormalBytes);
+    if (j.type === 'completed') num('Total downtime', j.downtimeMs, 'ms');
+    else num('Expected downtime', j.expectedDowntimeMs ?? j.downtimeMs, 'ms');
+    num('Setup time', j.setupTimeMs, 'ms');
+    if (j.errorMessage) lines.push(`${label('Error message')} ${j.errorMessage}`);
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}
 
 const domjobinfo: CommandDef = {
   name: 'domjobinfo',
@@ -377,27 +439,10 @@ const domjobinfo: CommandDef = {
   summary: 'domain job information',
   options: [domainOption(), { name: 'completed', type: 'bool', help: 'return statistics of a recently completed job' }, JSON_OPTION],
   async run(ctx) {
-    const j = await (await ctx.domain()).getJobInfo();
+    const completed = ctx.opts.flag('completed');
+    const j = await (await ctx.domain()).getJobInfo(completed ? { completed: true } : {});
     if (ctx.json) return void ctx.out.write(formatJson(j));
-    const pairs: Array<[string, string]> = [['Job type', JOB_TYPES[j.type] ?? j.type]];
-    if (j.type !== 'none') {
-      if (j.operation) pairs.push(['Operation', j.operation]);
-      const ms = (v: number | undefined, k: string) => v !== undefined && pairs.push([k, `${v}         ms`]);
-      const size = (v: number | undefined, k: string) => v !== undefined && pairs.push([k, prettyCapacity(v)]);
-      ms(j.timeElapsedMs, 'Time elapsed');
-      ms(j.timeRemainingMs, 'Time remaining');
-      size(j.dataProcessed, 'Data processed');
-      size(j.dataRemaining, 'Data remaining');
-      size(j.dataTotal, 'Data total');
-      size(j.memProcessed, 'Memory processed');
-      size(j.memRemaining, 'Memory remaining');
-      size(j.memTotal, 'Memory total');
-      if (j.memDirtyRate !== undefined) pairs.push(['Dirty rate', `${j.memDirtyRate}        pages/s`]);
-      if (j.memIteration !== undefined) pairs.push(['Iteration', String(j.memIteration)]);
-      ms(j.expectedDowntimeMs, 'Expected downtime');
-      ms(j.downtimeMs, 'Total downtime');
-    }
-    ctx.out.write(formatKeyValues(pairs, 17));
+    ctx.out.write(formatJobInfo(j, completed));
   },
 };
 

@@ -3,6 +3,7 @@ import { deviceCommands } from './devices.js';
 import { domainCommands } from './domain.js';
 import { eventCommands } from './event.js';
 import { hostCommands } from './host.js';
+import { migrateCommands } from './migrate.js';
 import { ifaceCommands } from './iface.js';
 import { nativeCommands } from './native.js';
 import { networkCommands } from './network.js';
@@ -15,6 +16,7 @@ import { xmlCommands } from './xml.js';
 export const COMMANDS: CommandDef[] = [
   ...domainCommands,
   ...deviceCommands,
+  ...migrateCommands,
   ...xmlCommands,
   ...nativeCommands,
   ...schedCommands,

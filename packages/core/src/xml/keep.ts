@@ -1,3 +1,4 @@
+import { VirtError } from '../errors.js';
 import { XmlElement as XmlElementClass, type XmlElement } from './tree.js';
 import type { XmlWriter } from './write.js';
 
@@ -72,4 +73,17 @@ export function findUnknownXml(model: unknown, path = ''): UnknownXml | undefine
     if (r) return r;
   }
   return undefined;
+}
+
+/**
+ * `--validate` for a driver: fails with XML_ERROR naming the first content
+ * the typed model does not know (findUnknownXml), where libvirt's schema
+ * validation would fail.
+ */
+export function requireKnownXml(model: unknown, what: string, origin?: string): void {
+  const u = findUnknownXml(model);
+  if (!u) return;
+  throw new VirtError('XML_ERROR', `${what}: XML document failed to validate against schema: unexpected ${u.what}${u.path ? ` in ${u.path}` : ''}`, {
+    ...(origin ? { origin } : {}),
+  });
 }

@@ -1,11 +1,13 @@
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import {
-  formatDomainXml, parseDomainXml, VirtError,
+  formatDomainXml, parseDomainXml, requireKnownXml, VirtError,
   type DeviceChangeOptions, type DomainDef, type DomainDefineOptions, type DomainDriver, type DomainInfo, type DomainJobInfo, type DomainKey,
   type DomainSaveOptions, type DomainShutdownOptions, type DomainStartOptions, type DomainState, type DomainStats, type DomainSummary,
-  type DomainUndefineOptions, type DomainXmlOptions, type JobContext, type ShutdownMode,
+  type DomainUndefineOptions, type DomainXmlOptions, type JobContext, type MigrationBegun, type MigrationConfirmParams, type MigrationFinishParams,
+  type MigrationFlags, type MigrationPerformed, type MigrationPerformParams, type MigrationPrepared, type MigrationPrepareParams, type ShutdownMode,
 } from '@virtkit/core';
+import type { Readable } from 'node:stream';
 import type { QmpClient } from '../qmp/client.js';
 import { QemuProcess, type QemuExitInfo, type QemuRuntimeState } from '../process/qemu-process.js';
 import { openDomainConsole } from './console.js';
@@ -22,6 +24,10 @@ import { setDomainMemory, setDomainVcpus } from './resources.js';
 import { domainStats, cpuTimeNs } from './stats.js';
 import { currentDef, DomainViews, isActive, type DomainView } from './views.js';
 import { xmlToNative } from './native.js';
+import { migrateFinish, migrateIncoming, migratePrepare, recoverMigration } from './migration/destination.js';
+import { markOwnerAlive } from './migration/mark.js';
+import { migratePeerToPeer } from './migration/peer2peer.js';
+import { migrateBegin, migrateConfirm, migratePerform, migrateStartPostCopy } from './migration/source.js';
 
 /** How a run ended, in libvirt's words. */
 interface StopOutcome {
@@ -67,9 +73,10 @@ export class QemuDomains implements DomainDriver {
   private readonly announced = new Set<string>();
   private readonly onExit = (state: QemuRuntimeState, info: QemuExitInfo) => void this.handleExit(state, info).catch(() => {});
   private closed = false;
+  private readonly recovering = new Set<string>();
 
   constructor(readonly ctx: QemuDriverContext) {
-    this.views = new DomainViews(ctx, (v) => this.reap(v));
+    this.views = new DomainViews(ctx, (v) => this.reap(v), (v) => this.recoverOrphanedMigration(v));
   }
 
   get paths(): QemuPaths {
@@ -135,12 +142,17 @@ export class QemuDomains implements DomainDriver {
       throw new VirtError('CONFIG_UNSUPPORTED', `domain '${def.name}': unsupported domain type '${def.type}' for the QEMU driver (use 'qemu' or 'kvm')`, { origin: 'qemu' });
     }
     QemuPaths.checkName(def.name);
+    if (opts.validate) requireKnownXml(def, `domain '${def.name}'`, 'qemu');
     return def;
   }
 
   // ------------------------------------------------------------ noticing exits
 
   /** Watches a running domain's QEMU so its end is recorded and announced by this process. */
+  watchRun(v: DomainView): void {
+    this.watch(v);
+  }
+
   private watch(v: DomainView): void {
     if (this.closed || !isActiveRecord(v.record)) return;
     void monitors.watch(v.record.process, this.onExit).catch(() => {});
@@ -157,6 +169,25 @@ export class QemuDomains implements DomainDriver {
       if (rec?.process && runKey(rec.process) === key) await this.recordStop(rec, outcome);
       else this.announceStop({ name: state.name, uuid: state.uuid, id: -1 }, key, outcome);
     });
+  }
+
+  /** The next process that looks: a migration whose driving process died is undone (incoming removed, outgoing resumed). */
+  private async recoverOrphanedMigration(v: DomainView): Promise<boolean> {
+    const mark = v.record?.migration;
+    // The recovery itself reads the domain again: it must not start over.
+    if (!mark || this.recovering.has(v.uuid) || (await markOwnerAlive(mark))) return false;
+    this.recovering.add(v.uuid);
+    try {
+      await this.lockDomain(v.uuid, 'recover migration', async () => {
+        const cur = await this.views.byNameRaw(v.name);
+        const m = cur?.record?.migration;
+        if (!cur || !m || m.ownerPid !== mark.ownerPid || (await markOwnerAlive(m))) return;
+        await recoverMigration(this, cur);
+      });
+    } finally {
+      this.recovering.delete(v.uuid);
+    }
+    return true;
   }
 
   /** The next process that looks: a record says running but QEMU is gone. */
@@ -457,6 +488,41 @@ export class QemuDomains implements DomainDriver {
 
   abortJob(uuid: string): Promise<void> {
     return abortDomainJob(this, uuid);
+  }
+
+  // ------------------------------------------------------------ migration (migration/, docs/migration.md)
+
+  migrate(uuid: string, destUri: string, flags: MigrationFlags = {}, job?: JobContext): Promise<void> {
+    const j = job ?? (flags as JobContext);
+    return migratePeerToPeer(this, uuid, destUri, flags, j);
+  }
+
+  migrateBegin(uuid: string, flags: MigrationFlags): Promise<MigrationBegun> {
+    return migrateBegin(this, uuid, flags ?? {});
+  }
+
+  migratePrepare(xml: string, params: MigrationPrepareParams): Promise<MigrationPrepared> {
+    return migratePrepare(this, xml, params);
+  }
+
+  migrateIncoming(uuid: string, data: Readable): Promise<void> {
+    return migrateIncoming(this, uuid, data);
+  }
+
+  migratePerform(uuid: string, params: MigrationPerformParams, job?: JobContext): Promise<MigrationPerformed> {
+    return migratePerform(this, uuid, params, job);
+  }
+
+  migrateFinish(uuid: string, params: MigrationFinishParams): Promise<DomainSummary | null> {
+    return migrateFinish(this, uuid, params);
+  }
+
+  migrateConfirm(uuid: string, params: MigrationConfirmParams): Promise<void> {
+    return migrateConfirm(this, uuid, params);
+  }
+
+  migrateStartPostCopy(uuid: string): Promise<void> {
+    return migrateStartPostCopy(this, uuid);
   }
 
   // ------------------------------------------------------------ autostart

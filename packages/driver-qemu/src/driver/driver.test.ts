@@ -123,6 +123,19 @@ describe('qemu:///embed files and rules', () => {
     await expect(conn.domainXmlToNative('xen-xl', testGuestDomainXml(guest, 'native'))).rejects.toMatchObject({ code: 'INVALID_ARG' });
   }, 60_000);
 
+  it('validates on request: content the typed model does not know fails, and is kept otherwise', async () => {
+    const xml = testGuestDomainXml(guest, 'strict').replace('</devices>', '<frobnicator mode="on"/></devices>');
+    await expect(conn.defineDomainXml(xml, { validate: true })).rejects.toMatchObject({ code: 'XML_ERROR', message: expect.stringContaining('<frobnicator>') });
+    await expect(conn.createDomainXml(xml, { validate: true })).rejects.toMatchObject({ code: 'XML_ERROR' });
+    await expect(conn.lookupDomainByName('strict')).rejects.toMatchObject({ code: 'NO_DOMAIN' });
+    // What the model knows passes; without --validate the unknown element is kept.
+    const ok = await conn.defineDomainXml(testGuestDomainXml(guest, 'strict'), { validate: true });
+    await ok.undefine();
+    const kept = await conn.defineDomainXml(xml);
+    expect(await kept.getXmlDesc()).toContain('<frobnicator mode="on"/>'.replace(/"/g, "'"));
+    await kept.undefine();
+  });
+
   it('attaches and detaches devices in the definition (--config), with define-time addresses', async () => {
     const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'config-dev'));
     try {

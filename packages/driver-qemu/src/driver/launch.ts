@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { resolveLocalVolumeDiskSource, VirtError, type DomainDef } from '@virtkit/core';
 import { assignDeviceAliases } from '../command/alias.js';
@@ -24,8 +24,12 @@ export interface LaunchRequest {
   pausedReason: string;
   /** A saved state file positioned at the migration stream: QEMU reads it (`-incoming defer`, then `migrate-incoming fd:4`). */
   incomingFd?: number;
-  /** Runs before the vCPUs are started (waits for an incoming migration). */
-  beforeCont?: (qmp: QmpClient) => Promise<void>;
+  /** An incoming migration: QEMU starts with `-incoming defer` and `beforeCont` tells it where to listen. */
+  incomingDefer?: boolean;
+  /** More fields for the record written as soon as QEMU exists (a migration's mark). */
+  recordExtra?: Partial<DomainRecord>;
+  /** Runs before the vCPUs are started (waits for an incoming migration, or tells QEMU where it comes from). */
+  beforeCont?: (qmp: QmpClient, run: { id: number; live: DomainDef }) => Promise<void>;
   /** The record before this start, put back if the start fails after QEMU was recorded. */
   previous?: DomainRecord;
 }
@@ -49,9 +53,15 @@ async function resolveVolumeDisks(ctx: QemuDriverContext, def: DomainDef): Promi
     const { pool, volume } = disk.src;
     if (!pool || !volume) throw new VirtError('XML_ERROR', `disk '${disk.dst}' of domain '${def.name}': a volume disk needs pool and volume`, { origin: 'qemu' });
     const s = await resolveLocalVolumeDiskSource(ctx.uri, { plugins: ctx.plugins, events: ctx.events }, pool, volume);
-    Object.assign(disk.src, s, { pool, volume });
+    if (s.type === 'network') {
+      // A network volume's export name is the disk source's `path` (`<source protocol name>`).
+      const { name, url: _url, ...rest } = s;
+      void _url;
+      Object.assign(disk.src, rest, { path: name, pool, volume });
+    } else {
+      Object.assign(disk.src, s, { pool, volume });
+    }
     disk.src.type = s.type as typeof disk.src.type;
-    
   }
   return out;
 }
@@ -110,29 +120,23 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
   let ports: GraphicsPorts | undefined;
   let recorded = false;
   try {
-    await Promise.all([
-      (async () => {
-        // Ids are never reused, so the folder is new; a leftover (runtime folder copied back?) is replaced.
-        await mkdir(runDir, { mode: 0o700 }).catch(async (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'EEXIST') throw err;
-          await rm(runDir, { recursive: true, force: true });
-          await mkdir(runDir, { recursive: true, mode: 0o700 });
-        });
-        await writeFile(join(runDir, 'master-key.aes'), randomBytes(32), { mode: 0o600 });
-      })(),
-      mkdir(ctx.paths.logDir, { recursive: true, mode: 0o700 }),
-    ]);
+    // Small local files: synchronous calls cost less than thread-pool round trips (store.ts).
+    // Ids are never reused, so the folder is new; a leftover (runtime folder copied back?) is replaced.
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(runDir, 'master-key.aes'), randomBytes(32), { mode: 0o600 });
+    mkdirSync(ctx.paths.logDir, { recursive: true, mode: 0o700 });
     for (const net of live.devices.interfaces) nics.push(await plugNic(ctx, live, net, net.info.alias ?? `net${nics.length}`));
     const forCommand = await resolveVolumeDisks(ctx, live);
     ports = await reserveGraphicsPorts(live);
     const cmd = runtimeCommandLine(ctx, forCommand, caps, {
-      id, accel, runDir, ...(req.incomingFd !== undefined ? { incoming: 'defer' } : {}), ...(ports ? { allocatePort: ports.allocate } : {}),
+      id, accel, runDir, ...(req.incomingFd !== undefined || req.incomingDefer ? { incoming: 'defer' } : {}), ...(ports ? { allocatePort: ports.allocate } : {}),
     });
     cmd.graphics.forEach((g, i) => Object.assign(live.devices.graphics[i]!, g));
     const config = await ctx.parserConfig(binary);
     const base: Omit<DomainRecord, 'process'> = {
       format: 1, name: def.name, uuid: def.uuid, id, state: 'paused', reason: 'starting_up', persistent: req.persistent, accel,
-      startedAt: Date.now(), runDir, consoles: [], nics,
+      startedAt: Date.now(), runDir, consoles: [], nics, ...req.recordExtra,
     };
     proc = await QemuProcess.launch({
       name: def.name, uuid: def.uuid, args: cmd.args, env: cmd.env, runDir, binary, logPath: ctx.paths.log(def.name),
@@ -149,7 +153,7 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
     await plugBootVcpus(qmp, live);
     // The saved state loads once the guest has the devices it was saved with (-incoming defer).
     if (req.incomingFd !== undefined) await qmp.execute('migrate-incoming', { uri: 'fd:4' });
-    if (req.beforeCont) await req.beforeCont(qmp);
+    if (req.beforeCont) await req.beforeCont(qmp, { id, live });
     ports?.release(); // QEMU listens on them now
     const record: DomainRecord = {
       ...base, state: req.paused ? 'paused' : 'running', reason: req.paused ? req.pausedReason : req.runningReason, process: proc.state, consoles,
@@ -167,8 +171,16 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
       await ctx.store.removeLive(def.name).catch(() => {});
     }
     for (const n of nics) await unplugNic(ctx, n).catch(() => {});
-    await rm(runDir, { recursive: true, force: true }).catch(() => {});
+    rmQuietly(runDir);
     throw err;
+  }
+}
+
+function rmQuietly(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // what cannot be removed stays (nothing of it is read again)
   }
 }
 
@@ -178,7 +190,7 @@ export async function cleanupRun(ctx: QemuDriverContext, rec: DomainRecord): Pro
   await Promise.all([
     ...(rec.nics ?? []).map((n) => unplugNic(ctx, n).catch(() => {})),
     // Sockets of a deep runtime folder live in a short per-run folder under /tmp (socketDirFor).
-    ...[...dirs].filter((d): d is string => !!d).map((d) => rm(d, { recursive: true, force: true }).catch(() => {})),
+    ...[...dirs].filter((d): d is string => !!d).map((d) => rmQuietly(d)),
     ctx.store.removeLive(rec.name),
   ]);
 }

@@ -48,6 +48,27 @@ export interface DomainRecord {
   nics?: HostNicRecord[];
   /** Where to undo a failed reboot: QEMU's shutdown action was changed. */
   autodestroy?: boolean;
+  /** Set while the guest migrates: which end this host is, and which process drives it. */
+  migration?: MigrationMark;
+}
+
+/**
+ * A migration in progress, as the record keeps it: when the process that
+ * drives it dies, the next process that looks undoes it (an incoming
+ * guest is removed, an outgoing one is resumed).
+ */
+export interface MigrationMark {
+  role: 'in' | 'out';
+  /** The process driving this end (a virtkitd, or the program that migrates). */
+  ownerPid: number;
+  ownerStartTime: number;
+  startedAt: number;
+  /** Outgoing: whether the guest ran when the migration began (resumed if it fails). */
+  wasRunning?: boolean;
+  /** Incoming: volumes created for copied disks (removed if it fails). */
+  createdVolumes?: Array<{ pool: string; volume: string }>;
+  /** Incoming: whether the domain had a definition here before (kept if it fails). */
+  hadDefinition?: boolean;
 }
 
 export function isActiveRecord(r: DomainRecord | undefined): r is DomainRecord & { process: QemuRuntimeState } {

@@ -1,4 +1,5 @@
-import { mkdir, open, readdir, readFile, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, readlink, rm, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatDomainXml, parseDomainXml, VirtError, writeFileAtomic, type DomainDef, type DomainParserConfig } from '@virtkit/core';
 import { QemuPaths } from './paths.js';
@@ -9,33 +10,37 @@ interface CacheEntry {
   def: DomainDef;
 }
 
-async function statKey(path: string): Promise<string | undefined> {
+// Runtime files and stats use synchronous calls: a few microseconds each on
+// a local folder, where each promise call waits a thread-pool round trip
+// (tens of microseconds, more while TCG guests keep the cores busy), and a
+// job makes several in a row.
+
+function statKey(path: string): string | undefined {
+  const s = statSync(path, { throwIfNoEntry: false });
+  return s ? `${s.ino}:${s.size}:${s.mtimeMs}` : undefined;
+}
+
+function readText(path: string): string | undefined {
   try {
-    const s = await stat(path);
-    return `${s.ino}:${s.size}:${s.mtimeMs}`;
+    return readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
 }
 
 /**
- * Writes a small runtime file atomically without fsync: runtime state lives
- * on tmpfs (/run, $XDG_RUNTIME_DIR) where fsync buys nothing, and a torn
- * file cannot happen with rename. Definitions still go through
+ * Writes a small runtime file atomically without fsync: runtime state does
+ * not outlive a reboot (/run, $XDG_RUNTIME_DIR are tmpfs), so rename is
+ * enough to never show a torn file. Definitions still go through
  * writeFileAtomic, which syncs.
  */
-async function writeRuntimeFile(path: string, data: string): Promise<void> {
+function writeRuntimeFile(path: string, data: string): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
+  writeFileSync(tmp, data, { mode: 0o600 });
   try {
-    await fh.writeFile(data);
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
+    renameSync(tmp, path);
   } catch (err) {
-    await unlink(tmp).catch(() => {});
+    rmSync(tmp, { force: true });
     throw err;
   }
 }
@@ -68,33 +73,29 @@ export class DomainStore {
 
   /** Names with a definition or a runtime record. */
   async names(): Promise<{ defined: Set<string>; recorded: Set<string> }> {
-    const list = async (dir: string, ext: string) => {
+    const list = (dir: string, ext: string) => {
       try {
-        return (await readdir(dir)).filter((f) => f.endsWith(ext) && !f.startsWith('.') && !f.endsWith('.job.json')).map((f) => f.slice(0, -ext.length));
+        return readdirSync(dir).filter((f) => f.endsWith(ext) && !f.startsWith('.') && !f.endsWith('.job.json')).map((f) => f.slice(0, -ext.length));
       } catch {
         return [];
       }
     };
-    const [defined, recorded] = await Promise.all([list(this.paths.configDir, '.xml'), list(this.paths.runtimeDir, '.json')]);
+    const [defined, recorded] = [list(this.paths.configDir, '.xml'), list(this.paths.runtimeDir, '.json')];
     return { defined: new Set(defined), recorded: new Set(recorded) };
   }
 
   // ------------------------------------------------------------ definitions
 
   private async parseCached(cache: Map<string, CacheEntry>, path: string, inactive: boolean, what: string): Promise<DomainDef | undefined> {
-    const key = await statKey(path);
+    const key = statKey(path);
     if (key === undefined) {
       cache.delete(path);
       return undefined;
     }
     const hit = cache.get(path);
     if (hit && hit.key === key) return structuredClone(hit.def);
-    let xml: string;
-    try {
-      xml = await readFile(path, 'utf8');
-    } catch {
-      return undefined;
-    }
+    const xml = readText(path);
+    if (xml === undefined) return undefined;
     const emulator = /<emulator>([^<]*)<\/emulator>/.exec(xml)?.[1];
     const config = await this.parserConfig(emulator);
     let def: DomainDef;
@@ -115,19 +116,19 @@ export class DomainStore {
     await this.ensureDirs();
     const path = this.paths.definition(def.name);
     await writeFileAtomic(path, formatDomainXml(def, { inactive: true, config }));
-    await this.remember(this.defCache, path, def);
+    this.remember(this.defCache, path, def);
   }
 
   /** What we just wrote is what the next read would parse: cache it instead of parsing it again. */
-  private async remember(cache: Map<string, CacheEntry>, path: string, def: DomainDef): Promise<void> {
-    const key = await statKey(path);
+  private remember(cache: Map<string, CacheEntry>, path: string, def: DomainDef): void {
+    const key = statKey(path);
     if (key) cache.set(path, { key, def: structuredClone(def) });
     else cache.delete(path);
   }
 
   async removeDefinition(name: string): Promise<void> {
-    await unlink(this.paths.definition(name)).catch(() => {});
-    await unlink(this.paths.autostartLink(name)).catch(() => {});
+    rmSync(this.paths.definition(name), { force: true });
+    rmSync(this.paths.autostartLink(name), { force: true });
     this.defCache.delete(this.paths.definition(name));
   }
 
@@ -140,24 +141,20 @@ export class DomainStore {
   async writeLive(def: DomainDef, config: DomainParserConfig): Promise<void> {
     await this.ensureDirs();
     const path = this.paths.liveXml(def.name);
-    await writeRuntimeFile(path, formatDomainXml(def, { config }));
-    await this.remember(this.liveCache, path, def);
+    writeRuntimeFile(path, formatDomainXml(def, { config }));
+    this.remember(this.liveCache, path, def);
   }
 
   async removeLive(name: string): Promise<void> {
-    await unlink(this.paths.liveXml(name)).catch(() => {});
+    rmSync(this.paths.liveXml(name), { force: true });
     this.liveCache.delete(this.paths.liveXml(name));
   }
 
   // ------------------------------------------------------------ records
 
   async readRecord(name: string): Promise<DomainRecord | undefined> {
-    let text: string;
-    try {
-      text = await readFile(this.paths.record(name), 'utf8');
-    } catch {
-      return undefined;
-    }
+    const text = readText(this.paths.record(name));
+    if (text === undefined) return undefined;
     try {
       const r = JSON.parse(text) as DomainRecord;
       return r && r.format === 1 && r.name === name ? r : undefined;
@@ -168,22 +165,17 @@ export class DomainStore {
 
   async writeRecord(r: DomainRecord): Promise<void> {
     await this.ensureDirs();
-    await writeRuntimeFile(this.paths.record(r.name), JSON.stringify(r));
+    writeRuntimeFile(this.paths.record(r.name), JSON.stringify(r));
   }
 
   async removeRecord(name: string): Promise<void> {
-    await unlink(this.paths.record(name)).catch(() => {});
+    rmSync(this.paths.record(name), { force: true });
   }
 
   // ------------------------------------------------------------ autostart, managed save
 
   async autostart(name: string): Promise<boolean> {
-    try {
-      await stat(this.paths.autostartLink(name));
-      return true;
-    } catch {
-      return false;
-    }
+    return statSync(this.paths.autostartLink(name), { throwIfNoEntry: false }) !== undefined;
   }
 
   async setAutostart(name: string, on: boolean): Promise<void> {
@@ -209,11 +201,7 @@ export class DomainStore {
   }
 
   async hasManagedSave(name: string): Promise<boolean> {
-    try {
-      return (await stat(this.paths.managedSave(name))).isFile();
-    } catch {
-      return false;
-    }
+    return statSync(this.paths.managedSave(name), { throwIfNoEntry: false })?.isFile() === true;
   }
 
   // ------------------------------------------------------------ ids
@@ -238,7 +226,7 @@ export class DomainStore {
     for (;;) {
       const id = this.nextId++;
       try {
-        await mkdir(join(dir, String(id)));
+        mkdirSync(join(dir, String(id)));
         return id;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

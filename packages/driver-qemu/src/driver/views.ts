@@ -45,6 +45,8 @@ export class DomainViews {
   constructor(
     private readonly ctx: QemuDriverContext,
     private readonly reap: (v: DomainView) => Promise<void>,
+    /** Undoes a migration whose driving process died; true when it did (re-read the view). */
+    private readonly recoverMigration: (v: DomainView) => Promise<boolean> = async () => false,
   ) {}
 
   /** A view by name, without the liveness check. */
@@ -107,8 +109,8 @@ export class DomainViews {
     if (!isActiveRecord(v.record)) return false;
     const st = v.record.process;
     const known = monitors.known(st);
-    if (known && known.isChild && !known.hasExited) return false;
-    if ((await checkQemuIdentity(st)) === undefined) return false;
+    const alive = (known && known.isChild && !known.hasExited) || (await checkQemuIdentity(st)) === undefined;
+    if (alive) return v.record.migration ? this.recoverMigration(v) : false;
     await this.reap(v);
     return true;
   }

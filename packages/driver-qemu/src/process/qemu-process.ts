@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, fstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -150,11 +150,10 @@ export class QemuProcess {
    */
   static async launch(options: QemuLaunchOptions): Promise<QemuProcess> {
     const sockDir = socketDirFor(options.runDir, MONITOR_NAME.length + 16);
-    const [binary] = await Promise.all([
-      findQemuBinary(options.binary ?? DEFAULT_QEMU_BINARY, options.env ?? process.env),
-      mkdir(options.runDir, { recursive: true, mode: 0o700 }),
-      sockDir !== options.runDir ? mkdir(sockDir, { recursive: true, mode: 0o700 }) : undefined,
-    ]);
+    const binary = await findQemuBinary(options.binary ?? DEFAULT_QEMU_BINARY, options.env ?? process.env);
+    // Local folders and files: synchronous calls, cheaper than thread-pool round trips.
+    mkdirSync(options.runDir, { recursive: true, mode: 0o700 });
+    if (sockDir !== options.runDir) mkdirSync(sockDir, { recursive: true, mode: 0o700 });
     const monitorPath = join(sockDir, MONITOR_NAME);
     const pidfilePath = join(options.runDir, 'qemu.pid');
     const logPath = options.logPath ?? join(options.runDir, 'qemu.log');
@@ -175,8 +174,8 @@ export class QemuProcess {
     try {
       // libvirt's trick without the daemon: the socket exists and listens
       // before QEMU starts, so connecting never races QEMU's startup.
-      await rename(`${monitorPath}.${process.pid}.tmp`, monitorPath);
-      monitorIno = (await stat(monitorPath)).ino;
+      renameSync(`${monitorPath}.${process.pid}.tmp`, monitorPath);
+      monitorIno = statSync(monitorPath).ino;
       logFd = openSync(logPath, 'a', 0o600);
       writeSync(logFd, `${new Date().toISOString()}: starting up\n${quoteCommand([binary, ...args])}\n`);
       logOffset = fstatSync(logFd).size;
@@ -394,7 +393,7 @@ export class QemuProcess {
 
   private async removeMonitorSocket(): Promise<void> {
     try {
-      if ((await stat(this.state.monitorPath)).ino === this.state.monitorIno) await unlink(this.state.monitorPath);
+      if (statSync(this.state.monitorPath).ino === this.state.monitorIno) unlinkSync(this.state.monitorPath);
     } catch {
       // already gone
     }
