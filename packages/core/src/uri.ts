@@ -146,7 +146,7 @@ export function formatUri(uri: Omit<VirtUri, 'raw'>): string {
 export function localPartOf(uri: VirtUri): string {
   const params = { ...uri.params };
   // Parameters the client consumed (transport settings) do not reach the daemon.
-  for (const k of ['socket', 'keyfile', 'known_hosts', 'known_hosts_verify', 'no_verify', 'no_tty', 'pkipath', 'command', 'netcat', 'sshauth', 'name', 'mode', 'proxy', 'tls_priority', 'password']) {
+  for (const k of ['socket', 'keyfile', 'known_hosts', 'known_hosts_verify', 'no_verify', 'no_tty', 'pkipath', 'command', 'netcat', 'sshauth', 'name', 'mode', 'proxy', 'tls_priority', 'password', 'keepalive_interval', 'keepalive_count']) {
     delete params[k];
   }
   return formatUri({ driver: uri.driver, path: uri.path, params });

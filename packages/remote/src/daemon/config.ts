@@ -41,6 +41,8 @@ export interface DaemonConfig {
   logLevel: LogLevel;
   /** Log file; stderr when unset. */
   logFile?: string;
+  /** URIs opened when the daemon starts, so their autostart guests start without waiting for a client. */
+  autostartUris: string[];
 }
 
 export function defaultDaemonConfig(): DaemonConfig {
@@ -60,6 +62,7 @@ export function defaultDaemonConfig(): DaemonConfig {
     keepaliveCount: 5,
     handshakeTimeout: 10,
     logLevel: 'info',
+    autostartUris: [],
   };
 }
 
@@ -86,6 +89,7 @@ const KEYS: Record<string, [keyof DaemonConfig, Kind]> = {
   handshake_timeout: ['handshakeTimeout', 'int'],
   log_level: ['logLevel', 'level'],
   log_file: ['logFile', 'string'],
+  autostart_uris: ['autostartUris', 'list'],
 };
 
 /** Every name the config file may set (docs/remote.md lists them). */

@@ -8,7 +8,7 @@ import { DAEMON_SOCKET, DAEMON_SOCKET_RO, daemonRuntimeDirForRoot, PluginLoader,
 import { encodeJsonFrame, FrameType } from '../protocol/frame.js';
 import { DEFAULT_TCP_PORT, DEFAULT_TLS_PORT } from '../transport/tls.js';
 import { parseHostPort, type DaemonConfig } from './config.js';
-import { ConnectionPool } from './connections.js';
+import { ConnectionPool, resolveServedUri } from './connections.js';
 import { JsonLogger } from './log.js';
 import { ClientSession, type SessionInfo } from './session.js';
 import { dnAllowed, formatDn } from './tls-allow.js';
@@ -126,6 +126,20 @@ export class Daemon {
       throw err;
     }
     this.log.info('virtkitd started', { pid: process.pid, listening: this.listening, root: this.config.root ?? null });
+    void this.openAutostartUris();
+  }
+
+  /** `autostart_uris`: opened at start (in the background: clients are served meanwhile), running their autostart. */
+  private async openAutostartUris(): Promise<void> {
+    for (const requested of this.config.autostartUris) {
+      if (this.stopping) return;
+      try {
+        const { release } = await this.pool.acquire(resolveServedUri(requested, this.config.root));
+        release();
+      } catch (err) {
+        this.log.warn('autostart failed', { uri: requested, error: (err as Error).message });
+      }
+    }
   }
 
   private async listenUnix(path: string, readonly: boolean): Promise<void> {

@@ -140,4 +140,31 @@ describe('autostart', () => {
       await c4.close();
     }
   });
+
+  it('opens the autostart_uris at start, without waiting for a client', async () => {
+    const c = await Connection.open(uri());
+    await (await c.defineDomainXml('<domain><name>auto2</name></domain>')).setAutostart(true);
+    await c.close();
+    await d.kill9();
+    rmSync(join(d.dir, 'root', 'autostarted'), { force: true });
+
+    // Another daemon on the same folder, told to open stub:///system (its --root's) at start.
+    const booted = await startDaemon({ dir: d.dir, config: 'autostart_uris = [ "stub:///system" ]\n' });
+    try {
+      const run = await booted.waitLog((l) => l.msg === 'autostart', 10_000);
+      expect(run).toMatchObject({ started: ['auto2'], failed: [] });
+      expect(booted.logs.some((l) => l.msg === 'client connected')).toBe(false);
+      const c2 = await Connection.open(`stub+unix:///system?socket=${booted.rw}`);
+      try {
+        const auto = await c2.lookupDomainByName('auto2');
+        expect((await auto.getState()).state).toBe('running');
+        await auto.destroy();
+        await auto.undefine();
+      } finally {
+        await c2.close();
+      }
+    } finally {
+      await booted.stop();
+    }
+  });
 });
