@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VirtError } from './errors.js';
 
@@ -128,7 +128,7 @@ export class FileLock {
         const aside = `${path}.stale.${process.pid}.${Math.random().toString(36).slice(2)}`;
         try {
           renameSync(path, aside);
-          if (FileLock.readOwner(aside) === owner) rmSync(aside, { force: true });
+          if (FileLock.readOwner(aside) === owner) FileLock.remove(aside);
           else renameSync(aside, path);
         } catch {
           /* someone else broke it */
@@ -143,8 +143,16 @@ export class FileLock {
     }
   }
 
+  private static remove(path: string): void {
+    try {
+      unlinkSync(path);
+    } catch {
+      /* already gone */
+    }
+  }
+
   async release(): Promise<void> {
-    if (FileLock.readOwner(this.path) === this.token) rmSync(this.path, { force: true });
+    if (FileLock.readOwner(this.path) === this.token) FileLock.remove(this.path);
   }
 
   static async with<T>(path: string, what: string, fn: () => Promise<T>, timeoutMs?: number): Promise<T> {

@@ -609,6 +609,7 @@ class Builder {
           this.hostdevScsi(h);
           break;
         case 'scsi_host': {
+          if (!state.fakeFds) throw unsupported(`SCSI host device ${h.wwpn ?? ''} needs /dev/vhost-scsi opened by the driver`);
           const fd = String(scsiFd++);
           const o = virtioDevProps('vhost-scsi', h.info, state.caps, h.scsiHostModel, undefined);
           addProps(o, [['wwpn', h.wwpn ?? ''], ['vhostfd', fd], ['id', alias]]);

@@ -18,7 +18,7 @@ import { withLock } from './locks.js';
 import { monitors } from './monitors.js';
 import { QemuPaths } from './paths.js';
 import { isActiveRecord, type DomainRecord } from './record.js';
-import { abortDomainJob, domainJobInfo } from './jobs.js';
+import { abortDomainJob, domainJobInfo, runningJob } from './jobs.js';
 import { restoreFromFile, saveToFile } from './save.js';
 import { setDomainMemory, setDomainVcpus } from './resources.js';
 import { domainStats, cpuTimeNs } from './stats.js';
@@ -26,6 +26,7 @@ import { currentDef, DomainViews, isActive, type DomainView } from './views.js';
 import { xmlToNative } from './native.js';
 import { migrateFinish, migrateIncoming, migratePrepare, recoverMigration } from './migration/destination.js';
 import { markOwnerAlive } from './migration/mark.js';
+import { removeVolumes } from './migration/storage.js';
 import { migratePeerToPeer } from './migration/peer2peer.js';
 import { migrateBegin, migrateConfirm, migratePerform, migrateStartPostCopy } from './migration/source.js';
 
@@ -213,6 +214,12 @@ export class QemuDomains implements DomainDriver {
   /** Records a stopped run (under the domain lock): cleanup, state file, events. */
   async recordStop(rec: DomainRecord, o: StopOutcome): Promise<void> {
     const key = rec.process ? runKey(rec.process) : undefined;
+    // An incoming migration that ended before it finished: the disks created for it go too.
+    if (rec.migration?.role === 'in') {
+      await removeVolumes(this.ctx, rec.migration.createdVolumes);
+      const job = runningJob(this, rec.uuid);
+      if (job?.snapshot().operation === 'migration-in') await job.end('failed', { errorMessage: 'the incoming migration did not finish' });
+    }
     await Promise.all([
       cleanupRun(this.ctx, rec),
       rec.persistent
@@ -432,11 +439,29 @@ export class QemuDomains implements DomainDriver {
     });
   }
 
+  /**
+   * Runs a state-changing QMP command and writes the record it leads to
+   * while QEMU answers (one round trip instead of two in a row); if QEMU
+   * refuses, the record goes back.
+   */
+  private async commandWithRecord(j: ActiveJob, command: string, next: DomainRecord): Promise<void> {
+    const answered = j.qmp.execute(command);
+    const written = this.ctx.store.writeRecord(next);
+    written.catch(() => {}); // awaited below
+    try {
+      await answered;
+    } catch (err) {
+      await written.catch(() => {});
+      await this.ctx.store.writeRecord(j.record).catch(() => {});
+      throw err;
+    }
+    await written;
+  }
+
   async suspendDomain(uuid: string): Promise<void> {
     await this.activeJob(uuid, 'suspend', async (j) => {
       if (j.record.state === 'paused') return;
-      await j.qmp.execute('stop');
-      await this.ctx.store.writeRecord({ ...j.record, state: 'paused', reason: 'user' });
+      await this.commandWithRecord(j, 'stop', { ...j.record, state: 'paused', reason: 'user' });
       this.ctx.emit('suspended', 'paused', { name: j.view.name, uuid, id: j.record.id });
     });
   }
@@ -444,14 +469,7 @@ export class QemuDomains implements DomainDriver {
   async resumeDomain(uuid: string): Promise<void> {
     await this.activeJob(uuid, 'resume', async (j) => {
       if (j.record.state !== 'paused') throw invalid(`domain '${j.view.name}' is not paused`);
-      // The record first: once the vCPUs run they compete with this process for the CPU (TCG).
-      await this.ctx.store.writeRecord({ ...j.record, state: 'running', reason: 'unpaused' });
-      try {
-        await j.qmp.execute('cont');
-      } catch (err) {
-        await this.ctx.store.writeRecord(j.record).catch(() => {});
-        throw err;
-      }
+      await this.commandWithRecord(j, 'cont', { ...j.record, state: 'running', reason: 'unpaused' });
       this.ctx.emit('resumed', 'unpaused', { name: j.view.name, uuid, id: j.record.id });
     });
   }

@@ -288,7 +288,7 @@ await d.suspend();
       await expect(saving).rejects.toMatchObject({ code: 'OPERATION_ABORTED' });
       expect((await d.getState()).state).toBe('running');
       expect((await import('node:fs')).existsSync(file)).toBe(false);
-      expect((await d.getJobInfo()).type).toBe('failed');
+      expect((await d.getJobInfo({ completed: true })).type).toBe('failed');
     } finally {
       await d.destroy();
       await d.undefine();

@@ -3,7 +3,7 @@ export { QemuDomains, type ActiveJob } from './domains.js';
 export { QemuDriverContext, type QemuDriverSettings } from './context.js';
 export { QemuPaths, shortName } from './paths.js';
 export { domainXmlToQemuArgvLine } from './native.js';
-export { runtimeCommandLine, MONITOR_FD, type RuntimeCommand, type RuntimeCommandOptions } from './command-line.js';
+export { runtimeCommandLine, runtimeBuildOptions, MONITOR_FD, type RuntimeCommand, type RuntimeCommandOptions } from './command-line.js';
 export { DomainStore } from './store.js';
 export { startAutostartDomains, autostartOncePerBoot, type AutostartResult } from './autostart.js';
 export { encodeSaveImageStart, decodeSaveImageHeader, readSaveImageStart, SAVE_MAGIC, SAVE_PARTIAL, SAVE_HEADER_SIZE, type SaveImageHeader } from './save-image.js';

@@ -9,8 +9,11 @@ interface JobFile {
   info: DomainJobInfo;
 }
 
+// Keyed by the driver's state folder and the domain: two URIs in one process (both ends of a
+// migration, in tests and benchmarks) each have their own jobs.
 const running = new Map<string, DomainJob>();
 const completed = new Map<string, DomainJobInfo>();
+const keyOf = (d: QemuDomains, uuid: string) => `${d.paths.runtimeDir}\0${uuid}`;
 
 /**
  * A long job of this process on one domain (save, restore, migration):
@@ -37,10 +40,12 @@ export class DomainJob {
 
   /** Starts a job; a second one on the same domain is refused. */
   static async start(d: QemuDomains, dom: { uuid: string; name: string }, operation: string, info: Partial<DomainJobInfo> = {}): Promise<DomainJob> {
-    if (running.has(dom.uuid)) throw new VirtError('OPERATION_INVALID', `domain '${dom.name}' has a job running already (${running.get(dom.uuid)!.info.operation})`, { origin: 'qemu' });
+    const key = keyOf(d, dom.uuid);
+    const other = running.get(key);
+    if (other) throw new VirtError('OPERATION_INVALID', `domain '${dom.name}' has a job running already (${other.info.operation})`, { origin: 'qemu' });
     const job = new DomainJob(d, dom.uuid, dom.name, operation);
     job.info = { ...job.info, ...info, type: 'unbounded', operation };
-    running.set(dom.uuid, job);
+    running.set(key, job);
     await unlink(d.paths.abortFile(dom.name)).catch(() => {});
     await job.writeFile();
     job.timer = setInterval(() => void job.writeFile(), 200);
@@ -73,10 +78,11 @@ export class DomainJob {
     if (this.ended) return final;
     this.ended = true;
     if (this.timer) clearInterval(this.timer);
-    if (running.get(this.uuid) === this) running.delete(this.uuid);
+    const key = keyOf(this.d, this.uuid);
+    if (running.get(key) === this) running.delete(key);
     delete final.expectedDowntimeMs;
     delete final.timeRemainingMs;
-    completed.set(this.uuid, final);
+    completed.set(key, final);
     await Promise.all([unlink(this.d.paths.jobFile(this.name)).catch(() => {}), unlink(this.d.paths.abortFile(this.name)).catch(() => {})]);
     return final;
   }
@@ -88,20 +94,15 @@ export class DomainJob {
   }
 }
 
-/** Records a job that ran elsewhere (an incoming migration's statistics sent by the source). */
-export function recordCompletedJob(uuid: string, info: DomainJobInfo): void {
-  completed.set(uuid, info);
-}
-
 /** The job of this process on a domain, if one runs. */
-export function runningJob(uuid: string): DomainJob | undefined {
-  return running.get(uuid);
+export function runningJob(d: QemuDomains, uuid: string): DomainJob | undefined {
+  return running.get(keyOf(d, uuid));
 }
 
 /** virDomainGetJobStats: this process's job, another process's (from its job file), or the last completed one. */
 export async function domainJobInfo(d: QemuDomains, uuid: string, opts: { completed?: boolean } = {}): Promise<DomainJobInfo> {
-  const j = running.get(uuid);
-  if (opts.completed) return completed.get(uuid) ?? { type: 'none' };
+  const j = running.get(keyOf(d, uuid));
+  if (opts.completed) return completed.get(keyOf(d, uuid)) ?? { type: 'none' };
   if (j) return j.snapshot();
   const v = await d.views.byUuid(uuid);
   try {
@@ -110,12 +111,13 @@ export async function domainJobInfo(d: QemuDomains, uuid: string, opts: { comple
   } catch {
     // no job file
   }
-  return completed.get(uuid) ?? { type: 'none' };
+  // A finished job shows only when asked for (libvirt: VIR_DOMAIN_JOB_STATS_COMPLETED).
+  return { type: 'none' };
 }
 
 /** virDomainAbortJob: cancels this process's job, or asks the process running it (through the abort file). */
 export async function abortDomainJob(d: QemuDomains, uuid: string): Promise<void> {
-  const j = running.get(uuid);
+  const j = running.get(keyOf(d, uuid));
   if (j) {
     j.abort.abort(new VirtError('OPERATION_ABORTED', `domain '${j.name}': ${j.snapshot().operation} aborted (domjobabort)`, { origin: 'qemu' }));
     return;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { resolveLocalVolumeDiskSource, VirtError, type DomainDef } from '@virtkit/core';
 import { assignDeviceAliases } from '../command/alias.js';
@@ -187,10 +188,9 @@ function rmQuietly(dir: string): void {
 /** What a stopped run leaves to clean: host NICs, the per-run folder, the live XML. */
 export async function cleanupRun(ctx: QemuDriverContext, rec: DomainRecord): Promise<void> {
   const dirs = new Set([rec.runDir, rec.process ? dirname(rec.process.monitorPath) : undefined, rec.id >= 0 ? ctx.paths.socketDir(rec.id, rec.name) : undefined]);
-  await Promise.all([
-    ...(rec.nics ?? []).map((n) => unplugNic(ctx, n).catch(() => {})),
-    // Sockets of a deep runtime folder live in a short per-run folder under /tmp (socketDirFor).
-    ...[...dirs].filter((d): d is string => !!d).map((d) => rmQuietly(d)),
-    ctx.store.removeLive(rec.name),
-  ]);
+  // Sockets of a deep runtime folder live in a short per-run folder under /tmp (socketDirFor).
+  // Per-run folders are named by an id never used again: nothing waits for their removal
+  // (Node still finishes it before the process exits).
+  for (const d of dirs) if (d) void rm(d, { recursive: true, force: true }).catch(() => {});
+  await Promise.all([...(rec.nics ?? []).map((n) => unplugNic(ctx, n).catch(() => {})), ctx.store.removeLive(rec.name)]);
 }

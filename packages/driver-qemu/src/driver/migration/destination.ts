@@ -7,7 +7,7 @@ import {
 } from '@virtkit/core';
 import { QemuProcess } from '../../process/qemu-process.js';
 import type { QemuDomains } from '../domains.js';
-import { recordCompletedJob } from '../jobs.js';
+import { DomainJob, runningJob } from '../jobs.js';
 import { launchDomain } from '../launch.js';
 import { monitors } from '../monitors.js';
 import type { DomainRecord } from '../record.js';
@@ -55,6 +55,7 @@ export async function migratePrepare(d: QemuDomains, xml: string, params: Migrat
     return { hostname: hostname() };
   }
   const listen = flags.listenAddress ?? '0.0.0.0';
+  if (!/^([A-Za-z0-9.-]+|[0-9A-Fa-f:.]+)$/.test(listen)) throw new VirtError('INVALID_ARG', `listen address '${listen}' is not a host name or an IP address`, { origin: 'qemu' });
   const wantedPort = flags.migrateUri ? (parseMigrateUri(flags.migrateUri).port ?? 0) : 0;
   let result!: MigrationPrepared;
   let started: { name: string; uuid: string; id: number; record: DomainRecord } | undefined;
@@ -64,6 +65,8 @@ export async function migratePrepare(d: QemuDomains, xml: string, params: Migrat
       const cur = await d.views.byName(def.name);
       if (cur && isActive(cur)) throw invalid(`domain '${def.name}' is already active`);
       const created = cookie.disks?.length ? await precreateDisks(d.ctx, def.name, cookie.disks) : [];
+      // The incoming job: what domjobinfo shows here until finish (then the source's statistics).
+      const job = await DomainJob.start(d, { uuid: def.uuid, name: def.name }, 'migration-in');
       try {
         let port: number | undefined;
         let nbdPort: number | undefined;
@@ -99,6 +102,7 @@ export async function migratePrepare(d: QemuDomains, xml: string, params: Migrat
         started = { name: record.name, uuid: record.uuid, id: record.id, record };
         result = { hostname: hostname(), listenAddress: listen, ...(port !== undefined ? { port } : {}), ...(nbdPort !== undefined ? { nbdPort } : {}) };
       } catch (err) {
+        await job.end('failed', { errorMessage: (err as Error).message });
         await removeVolumes(d.ctx, created);
         throw err;
       }
@@ -115,7 +119,16 @@ export async function migratePrepare(d: QemuDomains, xml: string, params: Migrat
 export async function migrateIncoming(d: QemuDomains, uuid: string, data: Readable): Promise<void> {
   const v = await d.views.byUuid(uuid);
   if (!isActive(v) || v.record.migration?.role !== 'in') throw invalid(`no incoming migration waits for domain '${v.name}'`);
-  await feedIncoming(incomingSocket(d, { id: v.record.id, name: v.name }), data, v.name);
+  try {
+    await feedIncoming(incomingSocket(d, { id: v.record.id, name: v.name }), data, v.name);
+  } catch (err) {
+    // QEMU closes its end once it loaded the whole state, maybe before the stream's end arrived: that is success.
+    const status = await d
+      .activeJob(uuid, 'migrate-incoming', (j) => j.qmp.execute<QemuMigrationInfo>('query-migrate'))
+      .then((m) => m.status, () => undefined);
+    if (status !== 'completed' && status !== 'postcopy-active') throw err;
+    data.resume();
+  }
 }
 
 /**
@@ -128,10 +141,8 @@ export async function abandonIncoming(d: QemuDomains, v: DomainView): Promise<vo
   if (!rec?.process) return;
   const proc = monitors.known(rec.process) ?? QemuProcess.detached(rec.process);
   await proc.destroy({ graceMs: 500 }).catch(() => {});
-  await removeVolumes(d.ctx, rec.migration?.createdVolumes);
-  const { migration: _m, ...clean } = rec;
-  void _m;
-  await d.recordStop({ ...clean, persistent: !!v.config }, { reason: 'failed', detail: 'failed' });
+  // recordStop removes the volumes created for it and ends the incoming job (the record's mark says which).
+  await d.recordStop({ ...rec, persistent: !!v.config }, { reason: 'failed', detail: 'failed' });
 }
 
 /** Waits until the incoming stream is all in; resumes the guest at once when post-copy runs. */
@@ -211,7 +222,7 @@ export async function migrateFinish(d: QemuDomains, uuid: string, params: Migrat
           if (!postcopyResumed) out.events.push(() => d.ctx.emit('suspended', 'paused', dom));
         }
       });
-      if (params.stats) recordCompletedJob(uuid, completedJob({ ...params.stats, operation: 'migration-in' }));
+      await runningJob(d, uuid)?.end('completed', params.stats ? completedJob({ ...params.stats, operation: 'migration-in' }) : {});
       out = { ...out, summary: await d.lookupDomain({ uuid }) };
     } catch (err) {
       const again = await d.views.find({ uuid }).catch(() => undefined);

@@ -31,6 +31,7 @@ interface Outgoing {
   wasRunning: boolean;
 }
 const outgoing = new Map<string, Outgoing>();
+const outKey = (d: QemuDomains, uuid: string) => `${d.paths.runtimeDir}\0${uuid}`;
 
 /** The capabilities every migration sets (all of them, so a previous migration's choice does not linger). */
 function capabilitiesFor(f: MigrationFlags): Array<{ capability: string; state: boolean }> {
@@ -52,7 +53,8 @@ export async function migrateBegin(d: QemuDomains, uuid: string, flags: Migratio
       return { xml, cookie: { name: v.name, uuid, hostname: hostname(), persistentXml: xml } };
     }
     if (!isActive(v)) throw invalid(`domain '${v.name}' is not running`);
-    if (runningJob(uuid)) throw invalid(`domain '${v.name}' has a job running already (${runningJob(uuid)!.snapshot().operation})`);
+    const other = runningJob(d, uuid);
+    if (other) throw invalid(`domain '${v.name}' has a job running already (${other.snapshot().operation})`);
     if (v.record.migration) throw invalid(`domain '${v.name}' is being migrated already`);
     const live = v.live;
     // The disk sizes come from QEMU; the monitor is needed only to copy storage.
@@ -125,7 +127,7 @@ async function rollBackSource(d: QemuDomains, j: ActiveJob, o: { wasRunning: boo
     await d.ctx.store.writeRecord({ ...rest, state: 'running', reason: 'migration_canceled' });
     d.ctx.emit('resumed', 'migrated', dom);
   } else {
-    await d.ctx.store.writeRecord({ ...rest, state: o.wasRunning ? 'running' : rest.state, reason: o.wasRunning ? rest.reason : rest.reason });
+    await d.ctx.store.writeRecord(rest);
   }
 }
 
@@ -140,10 +142,14 @@ async function rollBackSource(d: QemuDomains, j: ActiveJob, o: { wasRunning: boo
  */
 export async function migratePerform(d: QemuDomains, uuid: string, params: MigrationPerformParams, ctx: JobContext | undefined): Promise<MigrationPerformed> {
   const f = params.flags;
+  // Only a TCP destination: a caller must not make QEMU write the guest's memory into a file or a command.
+  if (params.uri !== undefined && !/^tcp:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(params.uri)) {
+    throw new VirtError('INVALID_ARG', `migration URI '${params.uri}' is not a TCP address (tcp:HOST:PORT)`, { origin: 'qemu' });
+  }
   return d.activeJob(uuid, 'migrate-perform', async (j) => {
     const { view, qmp, live } = j;
     const dom = { name: view.name, uuid, id: j.record.id };
-    if (outgoing.has(uuid) || j.record.migration) throw invalid(`domain '${view.name}' is being migrated already`);
+    if (outgoing.has(outKey(d, uuid)) || j.record.migration) throw invalid(`domain '${view.name}' is being migrated already`);
     const wasRunning = j.record.state === 'running';
     const memTotal = live.memory.total * 1024;
     const job = await DomainJob.start(d, view, 'migration-out', { memTotal, dataTotal: memTotal });
@@ -258,7 +264,7 @@ export async function migratePerform(d: QemuDomains, uuid: string, params: Migra
       if (!pausedForMigration) d.ctx.emit('suspended', postcopy ? 'postcopy' : 'migrated', dom);
       if (mirrors && !postcopy) await mirrors.stop(false);
       const stats: DomainJobInfo = { ...job.snapshot(), ...jobStatsOf(final), type: postcopy ? 'unbounded' : 'completed' };
-      outgoing.set(uuid, { job, ...(mirrors ? { mirrors } : {}), postcopy, wasRunning });
+      outgoing.set(outKey(d, uuid), { job, ...(mirrors ? { mirrors } : {}), postcopy, wasRunning });
       if (!postcopy) await job.end('completed', stats);
       return { stats, ...(postcopy ? { postcopy: true } : {}) };
     } catch (err) {
@@ -280,8 +286,8 @@ export async function migratePerform(d: QemuDomains, uuid: string, params: Migra
  */
 export async function migrateConfirm(d: QemuDomains, uuid: string, params: MigrationConfirmParams): Promise<void> {
   const f = params.flags;
-  const out = outgoing.get(uuid);
-  outgoing.delete(uuid);
+  const out = outgoing.get(outKey(d, uuid));
+  outgoing.delete(outKey(d, uuid));
   await d.job(uuid, 'migrate-confirm', async (v) => {
     const dom = { name: v.name, uuid, id: isActive(v) ? v.record.id : -1 };
     if (f.offline) {
@@ -296,12 +302,14 @@ export async function migrateConfirm(d: QemuDomains, uuid: string, params: Migra
       if (params.cancelled) return;
       throw invalid(`domain '${v.name}' is not running: nothing to confirm`);
     }
-    await d.activeJob(uuid, 'migrate-confirm', async (j) => {
-      if (params.cancelled) {
+    if (params.cancelled) {
+      await d.activeJob(uuid, 'migrate-confirm', async (j) => {
         await rollBackSource(d, j, { wasRunning: out?.wasRunning ?? j.record.migration?.wasRunning ?? false, ...(out?.mirrors ? { mirrors: out.mirrors } : {}) });
-        if (out?.postcopy) await out.job.end('failed', { errorMessage: 'the destination failed during post-copy' });
-        return;
-      }
+      });
+      if (out?.postcopy) await out.job.end('failed', { errorMessage: 'the destination failed during post-copy' });
+      return;
+    }
+    await d.activeJob(uuid, 'migrate-confirm', async (j) => {
       if (out?.postcopy) {
         // Post-copy: the destination runs the guest and pulls the last pages; the source must live until it has them.
         const watch = new MigrationWatch(j.qmp);
@@ -335,7 +343,7 @@ export async function migrateConfirm(d: QemuDomains, uuid: string, params: Migra
 
 /** virDomainMigrateStartPostCopy: the running migration switches to post-copy. */
 export async function migrateStartPostCopy(d: QemuDomains, uuid: string): Promise<void> {
-  const job = runningJob(uuid);
+  const job = runningJob(d, uuid);
   if (!job || job.snapshot().operation !== 'migration-out') {
     const v = await d.views.byUuid(uuid);
     throw invalid(`no outgoing migration runs for domain '${v.name}'`);

@@ -2,19 +2,22 @@
  * Two hosts on one machine for the migration tests: network namespaces A
  * and B joined by a veth pair (the link between the hosts, where the
  * migration streams and the peer-to-peer connections go), each with its
- * own OpenSSH sshd and its own virtkitd (`--root` state folder), plus a
- * link from the machine's own namespace to each host: the "management
- * network" the test (the client) uses and where the shared storage lives —
- * nfs-ganesha and rpcbind exporting a folder, seen by both hosts' netfs
- * pools through the user-space NFS client.
+ * own OpenSSH sshd and its own virtkitd (`--root` state folder). A link
+ * from the machine's own namespace to each host is the "management
+ * network" the test (the client) uses. The shared storage is a third
+ * namespace S linked to both hosts: rpcbind and nfs-ganesha exporting a
+ * folder (in a mount namespace of their own, so their /run — rpcbind's
+ * socket — is theirs and nothing of another NFS server on the machine
+ * mixes in), seen by both hosts' netfs pools through the user-space NFS
+ * client.
  *
  * Everything is named with a per-run prefix and removed by `cleanup()`,
- * also after a failure: daemons, sshd, ganesha (and rpcbind when this run
- * started it), QEMUs, namespaces, links, folders.
+ * also after a failure: daemons, sshd, rpcbind and ganesha, QEMUs,
+ * namespaces, links, folders.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +49,7 @@ function sh(argv: string[], allowFailure = false): string {
 /** Why the lab cannot run here, or undefined. */
 export function twoHostsSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, sshd, nfs-ganesha)';
-  for (const t of ['ip', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'qemu-system-x86_64', 'qemu-img', '/usr/sbin/sshd', 'ssh-keygen']) {
+  for (const t of ['ip', 'unshare', 'ganesha.nfsd', 'rpcbind', 'rpcinfo', 'qemu-system-x86_64', 'qemu-img', '/usr/sbin/sshd', 'ssh-keygen']) {
     if (spawnSync('sh', ['-c', `PATH='${PATH}' command -v ${t}`], { stdio: 'ignore' }).status !== 0) return `missing ${t}`;
   }
   for (const f of [VIRTKITD, CLI]) {
@@ -76,17 +79,6 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
       resolve(true);
     });
     s.once('error', () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '0.0.0.0', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
   });
 }
 
@@ -124,8 +116,8 @@ export interface Host {
   /** Its address on the link between the hosts, and on the management link. */
   peerAddr: string;
   mgmtAddr: string;
-  /** The machine's address on this host's management link (where the NFS server answers it). */
-  gateway: string;
+  /** The storage host's address on this host's storage link (where the NFS server answers it). */
+  nfsAddr: string;
   /** virtkitd's read-write socket (the test reaches it with +unix). */
   socket: string;
   daemon?: Proc;
@@ -148,8 +140,8 @@ export class TwoHosts {
   A!: Host;
   B!: Host;
   private readonly procs: Proc[] = [];
-  private rpcbind?: Proc;
-  private ganesha?: Proc;
+  private nfs?: Proc;
+  storageNs = '';
   private readonly connections: Connection[] = [];
   nfsPort = 0;
 
@@ -177,49 +169,55 @@ export class TwoHosts {
     };
     mgmt(nsA, 'a', 1);
     mgmt(nsB, 'b', 2);
+    // The storage host, linked to both.
+    const nsS = this.lab.addNamespace('S');
+    this.storageNs = nsS;
+    const storage = (ns: string, end: string, link: number) => {
+      sh(['ip', 'link', 'add', `${p}s${end}`, 'netns', nsS, 'type', 'veth', 'peer', 'name', `${p}${end}s`, 'netns', ns]);
+      sh(['ip', '-n', nsS, 'addr', 'add', `${addr(link, 1)}/24`, 'dev', `${p}s${end}`]);
+      sh(['ip', '-n', nsS, 'link', 'set', `${p}s${end}`, 'up']);
+      sh(['ip', '-n', ns, 'addr', 'add', `${addr(link, 2)}/24`, 'dev', `${p}${end}s`]);
+      sh(['ip', '-n', ns, 'link', 'set', `${p}${end}s`, 'up']);
+    };
+    storage(nsA, 'a', 3);
+    storage(nsB, 'b', 4);
 
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'virtkit-migration-test', '-f', this.clientKey]);
     mkdirSync(this.exportDir, { recursive: true, mode: 0o755 });
     await this.startNfs();
 
-    const host = (name: 'A' | 'B', ns: string, link: number, peer: string): Host => {
+    const host = (name: 'A' | 'B', ns: string, link: number, peer: string, nfsLink: number): Host => {
       const root = join(this.dir, name.toLowerCase());
       mkdirSync(root, { recursive: true });
       const socket = join(this.dir, `${name.toLowerCase()}.sock`);
       const q = `socket=${socket}&keyfile=${this.clientKey}&no_verify=1&keepalive_interval=1&keepalive_count=3`;
       return {
-        name, ns, root, socket, peerAddr: peer, mgmtAddr: addr(link, 2), gateway: addr(link, 1),
+        name, ns, root, socket, peerAddr: peer, mgmtAddr: addr(link, 2), nfsAddr: addr(nfsLink, 1),
         unixUri: `qemu+unix:///system?socket=${socket}`,
         sshUri: `qemu+ssh://root@${addr(link, 2)}/system?${q}`,
         peerSshUri: `qemu+ssh://root@${peer}/system?${q}`,
       };
     };
-    this.A = host('A', nsA, 1, addr(0, 1));
-    this.B = host('B', nsB, 2, addr(0, 2));
+    this.A = host('A', nsA, 1, addr(0, 1), 3);
+    this.B = host('B', nsB, 2, addr(0, 2), 4);
     for (const h of [this.A, this.B]) {
       await this.startSshd(h);
       await this.startDaemon(h);
     }
   }
 
+  /** rpcbind and nfs-ganesha in the storage namespace, with a /run of their own. */
   private async startNfs(): Promise<void> {
-    const nfsRegistered = () => /\s100003\s/.test(sh(['rpcinfo', '-p', '127.0.0.1'], true));
-    if (nfsRegistered()) throw new Error('another NFS server is registered with rpcbind on this machine');
-    if (!(await tcpOpen('127.0.0.1', 111))) {
-      this.rpcbind = startProc(['rpcbind', '-f']);
-      await until('rpcbind', () => tcpOpen('127.0.0.1', 111));
-    }
     const conf = join(this.dir, 'ganesha.conf');
     const recovery = join(this.dir, 'ganesha-recovery');
+    const log = join(this.dir, 'ganesha.log');
     mkdirSync(recovery, { recursive: true });
-    this.nfsPort = await freePort();
+    this.nfsPort = 2049;
     writeFileSync(
       conf,
       `NFS_CORE_PARAM {
   NFS_Port = ${this.nfsPort};
-  MNT_Port = ${await freePort()};
-  NLM_Port = ${await freePort()};
-  Rquota_Port = ${await freePort()};
+  MNT_Port = 20048;
   Enable_NLM = false;
   Enable_RQUOTA = false;
   Protocols = 3;
@@ -239,11 +237,21 @@ EXPORT {
 }
 `,
     );
-    const log = join(this.dir, 'ganesha.log');
-    this.ganesha = startProc(['ganesha.nfsd', '-F', '-L', log, '-f', conf, '-p', join(this.dir, 'ganesha.pid')]);
-    await until('nfs-ganesha', async () => nfsRegistered() && (await tcpOpen('127.0.0.1', this.nfsPort)), 30_000).catch((err: Error) => {
-      throw new Error(`${err.message}: ${readFileSync(log, 'utf8').slice(-1500)}`);
+    const script = [
+      'set -e',
+      // A private /run: rpcbind's socket and ganesha's state are this storage host's alone.
+      'mount -t tmpfs -o mode=755 tmpfs /run',
+      'rpcbind -f &',
+      'for i in $(seq 200); do [ -S /run/rpcbind.sock ] && break; sleep 0.05; done',
+      `exec ganesha.nfsd -F -L ${log} -f ${conf} -p ${join(this.dir, 'ganesha.pid')}`,
+    ].join('\n');
+    this.nfs = startProc(['ip', 'netns', 'exec', this.storageNs, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script]);
+    this.procs.push(this.nfs);
+    const ready = () => /\s100003\s+3\s+tcp/.test(sh(['ip', 'netns', 'exec', this.storageNs, 'rpcinfo', '-p', '127.0.0.1'], true));
+    await until('nfs-ganesha', () => ready() || this.nfs!.child.exitCode !== null, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}: ${this.nfs!.output()} ${readFileSync(log, 'utf8').slice(-1500)}`);
     });
+    if (this.nfs.child.exitCode !== null) throw new Error(`nfs-ganesha exited: ${this.nfs.output()} ${readFileSync(log, 'utf8').slice(-1500)}`);
   }
 
   private async startSshd(h: Host): Promise<void> {
@@ -293,7 +301,7 @@ EXPORT {
   /** Defines and starts the pools both hosts have: `shared` (netfs, the NFS export) and `local` (a folder of its own). */
   async definePools(h: Host): Promise<void> {
     const c = await this.open(h);
-    const netfs = `<pool type='netfs'><name>shared</name><source><host name='${h.gateway}'/><dir path='${this.exportDir}'/><format type='nfs'/></source>` +
+    const netfs = `<pool type='netfs'><name>shared</name><source><host name='${h.nfsAddr}'/><dir path='${this.exportDir}'/><format type='nfs'/></source>` +
       `<target><path>${join(h.root, 'shared')}</path></target>` +
       `<virtkit:options xmlns:virtkit='http://virtkit.dev/schemas/storagepool/1.0'><virtkit:option name='client' value='userspace'/></virtkit:options></pool>`;
     const local = `<pool type='dir'><name>local</name><target><path>${join(h.root, 'local')}</path></target></pool>`;
@@ -328,12 +336,12 @@ EXPORT {
     return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH, VIRTKIT_PLUGIN_PATH: PLUGIN_PATH, VIRTKIT_NO_DAEMON: '1' } });
   }
 
-  /** QEMU processes of a host (their command lines name its state folder). */
-  qemuPids(h: Host): number[] {
+  /** QEMU processes of a host (their command lines name its state folder), of one guest when a name is given. */
+  qemuPids(h: Host, guest?: string): number[] {
     const out: number[] = [];
     for (const line of sh(['ps', '-eo', 'pid=,args=']).split('\n')) {
       const m = /^\s*(\d+)\s+(\S*qemu-system\S*)\s(.*)$/.exec(line);
-      if (m && m[3]!.includes(`${h.root}/`)) out.push(Number(m[1]));
+      if (m && m[3]!.includes(`${h.root}/`) && (!guest || m[3]!.includes(`guest=${guest},`))) out.push(Number(m[1]));
     }
     return out;
   }
@@ -346,16 +354,16 @@ EXPORT {
 
   async cleanup(): Promise<string[]> {
     const problems: string[] = [];
+    // VIRTKIT_LAB_LOGS=DIR keeps the daemons' logs of the run there (debugging).
+    const logs = process.env.VIRTKIT_LAB_LOGS;
+    if (logs) {
+      mkdirSync(logs, { recursive: true });
+      for (const h of [this.A, this.B]) if (h?.daemon) writeFileSync(join(logs, `virtkitd-${h.name}.log`), h.daemon.output());
+      for (const f of ['ganesha.log']) writeFileSync(join(logs, f), readFileSync(join(this.dir, f), 'utf8'));
+    }
     for (const c of this.connections) await c.close().catch(() => {});
     for (const p of this.procs.reverse()) await p.stop().catch(() => {});
     await killQemusMatching(this.dir);
-    await this.ganesha?.stop();
-    if (this.rpcbind) {
-      await this.rpcbind.stop();
-      for (const [prog, vers] of [['100003', '3'], ['100005', '1'], ['100005', '3']] as const) sh(['rpcinfo', '-d', prog, vers], true);
-    } else {
-      for (const [prog, vers] of [['100003', '3'], ['100005', '1'], ['100005', '3']] as const) sh(['rpcinfo', '-d', prog, vers], true);
-    }
     await this.lab.cleanup();
     await removeByPrefix(this.prefix);
     rmSync(this.dir, { recursive: true, force: true });
