@@ -106,7 +106,8 @@ const ROWS: Record<Target, Record<string, Row>> = {
     abortJob: { args: ['uuid'], optional: true },
     // Peer-to-peer: the daemon's host drives the migration (the options without the job context, then the job).
     migrate: { args: ['uuid', 'name', 'opts?', 'job?'], modify: true, lock: byUuid(), optional: true },
-    // libvirt's migration protocol v3, one row per phase (docs/migration.md).
+    // libvirt's migration protocol v3, one row per phase (docs/migration.md). A prepare is held
+    // for the session that made it until it calls finish (daemon/migration-leases.ts).
     migrateBegin: { args: ['uuid', 'opts'], modify: true, lock: byUuid(), optional: true },
     migratePrepare: { args: ['xml', 'opts'], modify: true, lock: () => 'define', optional: true },
     // The tunnelled stream runs beside the source's control calls: a lock of its own.
