@@ -20,3 +20,4 @@ export * from './models/domain/index.js';
 export * from './models/capabilities/index.js';
 export * from './network/index.js';
 export * from './migration.js';
+export * from './host-process.js';

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VirtError } from './errors.js';
+import { processAlive } from './host-process.js';
 
 /** How long a modifying job waits for another one on the same object before failing. */
 export const DEFAULT_JOB_WAIT_MS = 30_000;
@@ -62,14 +63,6 @@ export class JobLock {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * A lock held across processes: a file created exclusively, holding the
@@ -123,7 +116,7 @@ export class FileLock {
       if (FileLock.tryCreate(path, token, what)) return new FileLock(path, token);
       const owner = FileLock.readOwner(path);
       const pid = Number(owner.split(':')[0]);
-      if (owner && Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) {
+      if (owner && Number.isInteger(pid) && pid > 0 && !processAlive(pid)) {
         // Move the stale file aside first so two breakers cannot remove a fresh lock.
         const aside = `${path}.stale.${process.pid}.${Math.random().toString(36).slice(2)}`;
         try {

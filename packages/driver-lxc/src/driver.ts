@@ -16,6 +16,8 @@ import {
   emptyCputune,
   FileLock,
   isSafeObjectName,
+  processAlive,
+  readProcStat,
   VirtError,
   type DeviceChangeOptions,
   type DomainDef,
@@ -42,7 +44,7 @@ import { openContainerConsole } from './host/console.js';
 import { setContainerRunlevel } from './host/initctl.js';
 import { LxcTools, lxcLogErrors, readInitExit, type InitExit } from './host/lxc-tools.js';
 import { addContainerRoutes, prepareNics, releaseNics } from './host/nics.js';
-import { procStat, sameProcessAlive, waitForExit } from './host/proc.js';
+import { waitForExit } from './host/proc.js';
 import { LXC_NATIVE_FORMAT, lxcConfigToDomainXml } from './native/from-native.js';
 import { buildLxcConfig, lxcDomainXmlToConfig } from './native/to-native.js';
 import { LxcStore, lxcPathsFor, type LxcRuntimeState, type StopRequest } from './state/store.js';
@@ -216,8 +218,8 @@ export class LxcDomainDriver implements DomainDriver {
     if (state && (isActive(state) || config)) e.state = state;
     if (live) e.live = live;
     if (isActive(state)) {
-      const alive = await sameProcessAlive(state.monitorPid, state.monitorStartTicks);
-      const orphaned = state.autodestroyPid !== undefined && !(await sameProcessAlive(state.autodestroyPid));
+      const alive = processAlive(state.monitorPid, state.monitorStartTicks);
+      const orphaned = state.autodestroyPid !== undefined && !(processAlive(state.autodestroyPid));
       if (!alive || orphaned) e.dead = true;
     }
     if (!config && !isActive(state)) return undefined;
@@ -272,8 +274,8 @@ export class LxcDomainDriver implements DomainDriver {
     await this.withDomainLock(name, 'record stop', async () => {
       const state = await this.store.readState(name);
       if (!isActive(state)) return;
-      const alive = await sameProcessAlive(state.monitorPid, state.monitorStartTicks);
-      const orphaned = state.autodestroyPid !== undefined && !(await sameProcessAlive(state.autodestroyPid));
+      const alive = processAlive(state.monitorPid, state.monitorStartTicks);
+      const orphaned = state.autodestroyPid !== undefined && !(processAlive(state.autodestroyPid));
       if (alive && !orphaned) return;
       if (alive && orphaned) {
         state.stopRequest = { kind: 'destroy', at: Date.now() };
@@ -290,7 +292,7 @@ export class LxcDomainDriver implements DomainDriver {
    */
   private async killContainer(state: LxcRuntimeState): Promise<void> {
     let signalled = false;
-    if (state.initPid && (await sameProcessAlive(state.initPid))) {
+    if (state.initPid && (processAlive(state.initPid))) {
       try {
         process.kill(state.initPid, 'SIGKILL');
         signalled = true;
@@ -422,8 +424,8 @@ export class LxcDomainDriver implements DomainDriver {
         const log = await lxcLogErrors(logFile);
         throw err('OPERATION_FAILED', `${what}: the container stopped right after it started${log ? `: ${log}` : ''}`);
       }
-      const init = await procStat(initPid);
-      const monitor = init ? await procStat(init.ppid) : undefined;
+      const init = readProcStat(initPid);
+      const monitor = init ? readProcStat(init.ppid) : undefined;
       if (!init || !monitor) throw err('OPERATION_FAILED', `${what}: the container's init (pid ${initPid}) ended right after it started`);
       state.initPid = init.pid;
       state.monitorPid = monitor.pid;
@@ -647,7 +649,7 @@ export class LxcDomainDriver implements DomainDriver {
       if (byName && byName.uuid !== def.uuid) throw err('OPERATION_FAILED', `domain '${def.name}' already exists with uuid ${byName.uuid}`);
       return this.withDomainLock(def.name, 'create', async () => {
         const cur = await this.store.readState(def.name);
-        if (isActive(cur) && (await sameProcessAlive(cur.monitorPid, cur.monitorStartTicks))) {
+        if (isActive(cur) && (processAlive(cur.monitorPid, cur.monitorStartTicks))) {
           throw err('OPERATION_INVALID', `Requested operation is not valid: domain '${def.name}' is already active`);
         }
         if (isActive(cur)) await this.finishStop(cur);
@@ -677,7 +679,7 @@ export class LxcDomainDriver implements DomainDriver {
   private async activeLocked(e0: Entry): Promise<LxcRuntimeState> {
     const s = await this.store.readState(e0.name);
     if (!isActive(s) || s.uuid !== e0.uuid) throw notRunning(e0.name);
-    const alive = await sameProcessAlive(s.monitorPid, s.monitorStartTicks);
+    const alive = processAlive(s.monitorPid, s.monitorStartTicks);
     if (!alive) {
       await this.finishStop(s);
       throw notRunning(e0.name);
@@ -937,8 +939,8 @@ export class LxcDomainDriver implements DomainDriver {
         const s = await this.store.readState(name);
         if (!s) continue;
         if (isActive(s)) {
-          const alive = await sameProcessAlive(s.monitorPid, s.monitorStartTicks);
-          const orphaned = s.autodestroyPid !== undefined && !(await sameProcessAlive(s.autodestroyPid));
+          const alive = processAlive(s.monitorPid, s.monitorStartTicks);
+          const orphaned = s.autodestroyPid !== undefined && !(processAlive(s.autodestroyPid));
           if (!alive || orphaned) {
             await this.reap(name).catch(() => {});
             continue;

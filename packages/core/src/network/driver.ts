@@ -20,6 +20,7 @@ import type {
   NetworkUpdateSection,
   PluginResolver,
 } from '../driver.js';
+import { processAlive } from '../host-process.js';
 import { VirtError, type ErrorCode } from '../errors.js';
 import { networkEvent, type EventBus } from '../events.js';
 import { isSafeObjectName } from '../files.js';
@@ -45,7 +46,6 @@ import type { NetworkPort, NetworkPortRequest } from './ports.js';
 import { readNetworkSettings, type NetworkDriverSettings } from './settings.js';
 import {
   listNetworkStateNames,
-  pidAlive,
   readNetworkState,
   removeNetworkState,
   writeNetworkState,
@@ -393,7 +393,7 @@ export class LocalNetworkDriver implements NetworkDriver {
   /** Drops ports whose process is gone. Returns whether any were dropped. */
   private prunePorts(state: NetworkRuntimeState): boolean {
     const before = state.ports.length;
-    state.ports = state.ports.filter((p) => p.pid === undefined || pidAlive(p.pid));
+    state.ports = state.ports.filter((p) => p.pid === undefined || processAlive(p.pid));
     return state.ports.length !== before;
   }
 
@@ -589,7 +589,7 @@ export class LocalNetworkDriver implements NetworkDriver {
     const e = await this.entry({ uuid });
     if (isActive(e) && e.live && !(opts.inactive && e.config)) {
       const live = e.live;
-      const used = e.state!.ports.filter((p) => p.pid === undefined || pidAlive(p.pid)).length;
+      const used = e.state!.ports.filter((p) => p.pid === undefined || processAlive(p.pid)).length;
       if (used) live.connections = used;
       return formatNetworkXml(live);
     }
@@ -784,7 +784,7 @@ export class LocalNetworkDriver implements NetworkDriver {
   async listPorts(network?: string): Promise<NetworkPort[]> {
     await this.ready();
     const entries = network !== undefined ? [await this.entry({ name: network })] : await this.allEntries();
-    return entries.flatMap((e) => (e.state?.ports ?? []).filter((p) => p.pid === undefined || pidAlive(p.pid)));
+    return entries.flatMap((e) => (e.state?.ports ?? []).filter((p) => p.pid === undefined || processAlive(p.pid)));
   }
 }
 

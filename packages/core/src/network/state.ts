@@ -79,12 +79,3 @@ export async function listNetworkStateNames(runtimeDir: string): Promise<string[
   return entries.filter((e) => e.endsWith(SUFFIX) && !e.startsWith('.')).map((e) => e.slice(0, -SUFFIX.length));
 }
 
-export function pidAlive(pid: number | undefined): boolean {
-  if (!pid || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return true;
-}

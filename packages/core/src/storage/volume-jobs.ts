@@ -1,6 +1,7 @@
 import { unlinkSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from '../host-process.js';
 
 /** What a running job does to a volume (libvirt's `building` and `in_use` counters). */
 export type VolumeJobRole = 'building' | 'in-use';
@@ -12,14 +13,6 @@ export interface VolumeJobMarker {
   job: string;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Jobs running on volumes, visible to every process of a URI family: one
@@ -70,7 +63,7 @@ export class VolumeJobs {
       if (volume !== undefined && vol !== volume) continue;
       const pid = Number(parts[2]);
       const file = join(this.dir(pool), e);
-      if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) {
+      if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) {
         await unlink(file).catch(() => {});
         continue;
       }

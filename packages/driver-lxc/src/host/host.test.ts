@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCgroupMounts, sharesToWeight, weightToShares, controllerVersion } from './cgroups.js';
 import { parseInitExit } from './lxc-tools.js';
-import { parseProcStat } from './proc.js';
+import { parseProcStat } from '@virtkit/core';
 import { initRequest } from './initctl.js';
 import { vethNames } from './nics.js';
 

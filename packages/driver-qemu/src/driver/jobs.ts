@@ -1,6 +1,6 @@
 import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { VirtError, type DomainJobInfo } from '@virtkit/core';
-import { isProcessAlive } from '../process/proc.js';
+import { processAlive } from '../process/proc.js';
 import type { QemuDomains } from './domains.js';
 
 /** The job file another process reads (`domjobinfo` / `domjobabort` without a daemon). */
@@ -107,7 +107,7 @@ export async function domainJobInfo(d: QemuDomains, uuid: string, opts: { comple
   const v = await d.views.byUuid(uuid);
   try {
     const f = JSON.parse(await readFile(d.paths.jobFile(v.name), 'utf8')) as JobFile;
-    if (f.info && (await isProcessAlive(f.pid))) return f.info;
+    if (f.info && (await processAlive(f.pid))) return f.info;
   } catch {
     // no job file
   }
@@ -124,6 +124,6 @@ export async function abortDomainJob(d: QemuDomains, uuid: string): Promise<void
   }
   const v = await d.views.byUuid(uuid);
   const f = await readFile(d.paths.jobFile(v.name), 'utf8').then((t) => JSON.parse(t) as JobFile, () => undefined);
-  if (!f || !(await isProcessAlive(f.pid))) throw new VirtError('OPERATION_INVALID', `Requested operation is not valid: no job is active on domain '${v.name}'`, { origin: 'qemu' });
+  if (!f || !(await processAlive(f.pid))) throw new VirtError('OPERATION_INVALID', `Requested operation is not valid: no job is active on domain '${v.name}'`, { origin: 'qemu' });
   await writeFile(d.paths.abortFile(v.name), String(process.pid));
 }

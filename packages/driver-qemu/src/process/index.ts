@@ -2,7 +2,7 @@ export { probeAccelerator, accelProbeFirmware, type Accelerator, type Accelerato
 export { findQemuBinary, DEFAULT_QEMU_BINARY } from './binary.js';
 export { binaryIdentity, defaultCacheDir, type BinaryIdentity } from './binary-id.js';
 export { parseExitReason, readLogSince, SHUTDOWN_CAUSES, SHUTDOWN_TRACE_EVENT, type LogExitReason } from './log.js';
-export { isProcessAlive, readProcCmdline, readProcStat, type ProcStat } from './proc.js';
+export { processAlive, readProcCmdline, readProcStat, type ProcStat } from './proc.js';
 export {
   QemuProcess,
   checkQemuIdentity,

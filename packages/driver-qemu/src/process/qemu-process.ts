@@ -10,7 +10,7 @@ import { QmpClient } from '../qmp/client.js';
 import type { QmpEventDataMap } from '../qmp/types.js';
 import { DEFAULT_QEMU_BINARY, findQemuBinary } from './binary.js';
 import { type LogExitReason, parseExitReason, quoteCommand, readLogSince } from './log.js';
-import { isProcessAlive, readProcCmdline, readProcStat, sendSignal } from './proc.js';
+import { processAlive, readProcCmdline, readProcStat, sendSignal } from './proc.js';
 
 /** What a later process needs to find and re-attach to a running QEMU (saved in the runtime dir). */
 export interface QemuRuntimeState {
@@ -90,7 +90,7 @@ export async function checkQemuIdentity(state: Pick<QemuRuntimeState, 'pid' | 's
   const st = await readProcStat(state.pid);
   if (!st) return `process ${state.pid} does not exist`;
   if (st.state === 'Z' || st.state === 'X') return `process ${state.pid} has exited`;
-  if (state.startTime && st.startTime !== state.startTime) return `pid ${state.pid} now belongs to another process`;
+  if (state.startTime && st.startTicks !== state.startTime) return `pid ${state.pid} now belongs to another process`;
   const argv = await readProcCmdline(state.pid);
   if (!argv || !argv.some((a) => a.includes(state.uuid))) return `pid ${state.pid} is not the QEMU of uuid ${state.uuid}`;
   return undefined;
@@ -205,7 +205,7 @@ export class QemuProcess {
     const pid = child.pid;
     const st = await readProcStat(pid);
     const state: QemuRuntimeState = {
-      name: options.name, uuid: options.uuid, pid, startTime: st?.startTime ?? 0, binary, monitorPath, monitorIno,
+      name: options.name, uuid: options.uuid, pid, startTime: st?.startTicks ?? 0, binary, monitorPath, monitorIno,
       pidfilePath, logPath, logOffset,
     };
     const proc = new QemuProcess(state, child);
@@ -349,7 +349,7 @@ export class QemuProcess {
     void (async () => {
       let delay = 1;
       while (!this.exitInfo) {
-        if (!(await isProcessAlive(this.state.pid)) || (await checkQemuIdentity(this.state)) !== undefined) break;
+        if (!(await processAlive(this.state.pid)) || (await checkQemuIdentity(this.state)) !== undefined) break;
         const woken = await new Promise<boolean>((resolve) => {
           const t = setTimeout(() => resolve(false), delay);
           t.unref();

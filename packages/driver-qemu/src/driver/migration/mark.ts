@@ -5,7 +5,7 @@ let ownStart: Promise<number> | undefined;
 
 /** A migration mark owned by this process. */
 export async function ownMark(role: MigrationMark['role'], extra: Partial<MigrationMark> = {}): Promise<MigrationMark> {
-  ownStart ??= readProcStat(process.pid).then((s) => s?.startTime ?? 0);
+  ownStart ??= Promise.resolve(readProcStat(process.pid)?.startTicks ?? 0);
   return { role, ownerPid: process.pid, ownerStartTime: await ownStart, startedAt: Date.now(), ...extra };
 }
 
@@ -13,5 +13,5 @@ export async function ownMark(role: MigrationMark['role'], extra: Partial<Migrat
 export async function markOwnerAlive(m: MigrationMark): Promise<boolean> {
   if (m.ownerPid === process.pid) return true;
   const st = await readProcStat(m.ownerPid);
-  return !!st && st.state !== 'Z' && st.state !== 'X' && st.startTime === m.ownerStartTime;
+  return !!st && st.state !== 'Z' && st.state !== 'X' && st.startTicks === m.ownerStartTime;
 }
