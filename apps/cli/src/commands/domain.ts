@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { VirtError, type DomainHandle, type DomainInfo, type DomainState, type ShutdownMode } from '@virtkit/core';
-import { domainOption, JSON_OPTION, type CommandDef, type CommandContext } from '../command.js';
+import { domainOption, JSON_OPTION, type CommandDef, type CommandContext, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable } from '../output.js';
 import { autostartCommand } from './autostart.js';
 
@@ -45,6 +45,40 @@ export async function readXmlFile(file: string): Promise<string> {
 
 function say(ctx: CommandContext, text: string): void {
   ctx.out.write(`${text}\n`);
+}
+
+/** A command that acts on one domain and says what it did, virsh's most common shape. */
+function domainAction(
+  name: string,
+  summary: string,
+  act: (d: DomainHandle, ctx: CommandContext) => Promise<void>,
+  done: (name: string) => string,
+  extra: OptionDef[] = [],
+): CommandDef {
+  return {
+    name,
+    group: 'Domain Management',
+    summary,
+    options: [domainOption(), ...extra],
+    async run(ctx) {
+      const d = await ctx.domain();
+      await act(d, ctx);
+      say(ctx, done(d.name));
+    },
+  };
+}
+
+/** domid / domname / domuuid: one fact of a domain named another way. */
+function domainFact(name: string, summary: string, help: string, fact: (d: DomainHandle) => string): CommandDef {
+  return {
+    name,
+    group: 'Domain Monitoring',
+    summary,
+    options: [domainOption(help)],
+    async run(ctx) {
+      say(ctx, fact(await ctx.domain()));
+    },
+  };
 }
 
 const list: CommandDef = {
@@ -213,36 +247,11 @@ const domstate: CommandDef = {
   },
 };
 
-const domid: CommandDef = {
-  name: 'domid',
-  group: 'Domain Monitoring',
-  summary: 'convert a domain name or UUID to domain id',
-  options: [domainOption('domain name or uuid')],
-  async run(ctx) {
-    const d = await ctx.domain();
-    say(ctx, d.id >= 0 ? String(d.id) : '-');
-  },
-};
+const domid = domainFact('domid', 'convert a domain name or UUID to domain id', 'domain name or uuid', (d) => (d.id >= 0 ? String(d.id) : '-'));
 
-const domname: CommandDef = {
-  name: 'domname',
-  group: 'Domain Monitoring',
-  summary: 'convert a domain id or UUID to domain name',
-  options: [domainOption('domain id or uuid')],
-  async run(ctx) {
-    say(ctx, (await ctx.domain()).name);
-  },
-};
+const domname = domainFact('domname', 'convert a domain id or UUID to domain name', 'domain id or uuid', (d) => d.name);
 
-const domuuid: CommandDef = {
-  name: 'domuuid',
-  group: 'Domain Monitoring',
-  summary: 'convert a domain name or id to domain UUID',
-  options: [domainOption('domain id or name')],
-  async run(ctx) {
-    say(ctx, (await ctx.domain()).uuid);
-  },
-};
+const domuuid = domainFact('domuuid', 'convert a domain name or id to domain UUID', 'domain id or name', (d) => d.uuid);
 
 const define: CommandDef = {
   name: 'define',
@@ -331,82 +340,33 @@ function parseModes(text: string | undefined): ShutdownMode[] | undefined {
   return modes as ShutdownMode[];
 }
 
-const shutdown: CommandDef = {
-  name: 'shutdown',
-  group: 'Domain Management',
-  summary: 'gracefully shutdown a domain',
-  options: [
-    domainOption(),
+const shutdown = domainAction(
+  'shutdown',
+  'gracefully shutdown a domain',
+  async (d, ctx) => {
+    const timeout = ctx.opts.int('timeout', 0, 86400);
+    await d.shutdown({ modes: parseModes(ctx.opts.str('mode')), ...(timeout !== undefined ? { waitMs: timeout * 1000 } : {}) });
+  },
+  (n) => `Domain '${n}' is being shutdown`,
+  [
     { name: 'mode', type: 'string', help: 'shutdown mode: acpi|agent|initctl|signal|paravirt' },
     { name: 'timeout', type: 'int', help: 'wait up to this many seconds for the guest to power off' },
   ],
-  async run(ctx) {
-    const d = await ctx.domain();
-    const timeout = ctx.opts.int('timeout', 0, 86400);
-    await d.shutdown({ modes: parseModes(ctx.opts.str('mode')), ...(timeout !== undefined ? { waitMs: timeout * 1000 } : {}) });
-    say(ctx, `Domain '${d.name}' is being shutdown`);
-  },
-};
+);
 
-const destroy: CommandDef = {
-  name: 'destroy',
-  group: 'Domain Management',
-  summary: 'destroy (stop) a domain',
-  options: [domainOption(), { name: 'graceful', type: 'bool', help: 'terminate gracefully' }],
-  async run(ctx) {
-    const d = await ctx.domain();
-    await d.destroy({ graceful: ctx.opts.flag('graceful') });
-    say(ctx, `Domain '${d.name}' destroyed`);
-  },
-};
+const destroy = domainAction('destroy', 'destroy (stop) a domain', (d, ctx) => d.destroy({ graceful: ctx.opts.flag('graceful') }), (n) => `Domain '${n}' destroyed`, [
+  { name: 'graceful', type: 'bool', help: 'terminate gracefully' },
+]);
 
-const reboot: CommandDef = {
-  name: 'reboot',
-  group: 'Domain Management',
-  summary: 'reboot a domain',
-  options: [domainOption(), { name: 'mode', type: 'string', help: 'shutdown mode: acpi|agent|initctl|signal|paravirt' }],
-  async run(ctx) {
-    const d = await ctx.domain();
-    await d.reboot({ modes: parseModes(ctx.opts.str('mode')) });
-    say(ctx, `Domain '${d.name}' is being rebooted`);
-  },
-};
+const reboot = domainAction('reboot', 'reboot a domain', (d, ctx) => d.reboot({ modes: parseModes(ctx.opts.str('mode')) }), (n) => `Domain '${n}' is being rebooted`, [
+  { name: 'mode', type: 'string', help: 'shutdown mode: acpi|agent|initctl|signal|paravirt' },
+]);
 
-const reset: CommandDef = {
-  name: 'reset',
-  group: 'Domain Management',
-  summary: 'reset a domain',
-  options: [domainOption()],
-  async run(ctx) {
-    const d = await ctx.domain();
-    await d.reset();
-    say(ctx, `Domain '${d.name}' was reset`);
-  },
-};
+const reset = domainAction('reset', 'reset a domain', (d) => d.reset(), (n) => `Domain '${n}' was reset`);
 
-const suspend: CommandDef = {
-  name: 'suspend',
-  group: 'Domain Management',
-  summary: 'suspend a domain',
-  options: [domainOption()],
-  async run(ctx) {
-    const d = await ctx.domain();
-    await d.suspend();
-    say(ctx, `Domain '${d.name}' suspended`);
-  },
-};
+const suspend = domainAction('suspend', 'suspend a domain', (d) => d.suspend(), (n) => `Domain '${n}' suspended`);
 
-const resume: CommandDef = {
-  name: 'resume',
-  group: 'Domain Management',
-  summary: 'resume a domain',
-  options: [domainOption()],
-  async run(ctx) {
-    const d = await ctx.domain();
-    await d.resume();
-    say(ctx, `Domain '${d.name}' resumed`);
-  },
-};
+const resume = domainAction('resume', 'resume a domain', (d) => d.resume(), (n) => `Domain '${n}' resumed`);
 
 const saveOptions = [
   { name: 'bypass-cache', type: 'bool', help: 'avoid file system cache when saving' },
