@@ -4,16 +4,11 @@
  * and 0-octal. Nothing may follow the number.
  */
 import { VirtError } from '../../errors.js';
+import { parseCInteger } from '../../xml/values.js';
 
 export function parseCUnsigned(text: string, base: 0 | 10 = 10): bigint | undefined {
-  const m = /^[ \t\n\r\f\v]*\+?(.*)$/s.exec(text);
-  const s = m ? m[1]! : text;
-  if (base === 0) {
-    if (/^0[xX][0-9a-fA-F]+$/.test(s)) return BigInt('0x' + s.slice(2));
-    if (/^0[0-7]*$/.test(s)) return s.length === 1 ? 0n : BigInt('0o' + s.slice(1));
-  }
-  if (/^[0-9]+$/.test(s)) return BigInt(s);
-  return undefined;
+  if (/^[ \t\n\r\f\v]*-/.test(text)) return undefined;
+  return parseCInteger(text, base);
 }
 
 /** parseCUnsigned bounded by `max`, as a number; throws `code` with "`where`: invalid value" otherwise. */

@@ -1,6 +1,7 @@
 import type { XmlElement } from '../../xml/tree.js';
 import type { XmlWriter } from '../../xml/write.js';
-import { parseCInteger, storageError, xpathText } from './xpath.js';
+import { parseCInteger } from '../../xml/values.js';
+import { storageError, xpathText } from './xpath.js';
 
 /**
  * <permissions> of a pool target or a volume. An absent field means

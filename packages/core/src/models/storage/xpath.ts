@@ -1,3 +1,4 @@
+import { parseCInteger } from '../../xml/values.js';
 import { VirtError } from '../../errors.js';
 import type { XmlElement } from '../../xml/tree.js';
 
@@ -44,29 +45,6 @@ export function xpathAttr(el: XmlElement | undefined, path: string, attr: string
   return v === undefined || v === '' ? undefined : v;
 }
 
-/**
- * strtol-style integer text as libvirt's virStrToLong_* accept it: leading
- * blanks, an optional sign, digits in `base` (0 = C prefixes), nothing after.
- */
-export function parseCInteger(value: string, base: 0 | 8 | 10 | 16 = 10): bigint | undefined {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(.*)$/s.exec(value);
-  if (!m) return undefined;
-  const neg = m[1] === '-';
-  let body = m[2]!;
-  let b: number = base;
-  if (b === 0) {
-    if (/^0[xX][0-9a-fA-F]/.test(body)) {
-      b = 16;
-      body = body.slice(2);
-    } else if (/^0[0-7]/.test(body)) b = 8;
-    else b = 10;
-  } else if (b === 16 && /^0[xX][0-9a-fA-F]/.test(body)) body = body.slice(2);
-  const digits = b === 16 ? /^[0-9a-fA-F]+$/ : b === 8 ? /^[0-7]+$/ : /^[0-9]+$/;
-  if (!digits.test(body)) return undefined;
-  let n = 0n;
-  for (const ch of body) n = n * BigInt(b) + BigInt(parseInt(ch, b));
-  return neg ? -n : n;
-}
 
 /** virStrToLong_ullp: unsigned 64-bit, no minus sign. */
 export function parseULongLong(value: string): bigint | undefined {
