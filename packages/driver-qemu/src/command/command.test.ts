@@ -10,6 +10,7 @@ import { qemuParserConfig } from '../defaults/parser-config.js';
 import { formatQemuArgs, shellQuote } from './argv.js';
 import { buildQemuCommandLine, domainXmlToQemuArgv } from './build.js';
 import { QemuDeviceBuilder, hotpluggableCpuProps } from './devices.js';
+import { diskRemovalNames } from './disk-nodes.js';
 import type { DeviceParts } from './parts.js';
 import { escapeComma, props, toJson } from './json.js';
 
@@ -152,5 +153,45 @@ describe.skipIf(!DUMP_DIR)('command line for QEMU 8.0 capabilities', () => {
     expect(hotpluggableCpuProps({ type: 'qemu64-x86_64-cpu', props: { 'socket-id': 1, 'core-id': 0, 'thread-id': 0 } }, 1)).toEqual({
       driver: 'qemu64-x86_64-cpu', id: 'vcpu1', 'socket-id': 1, 'core-id': 0, 'thread-id': 0,
     });
+  });
+
+  it('records each image\'s node index and names for the unplug every node and object a disk\'s parts created', () => {
+    const xml = DOMAIN.replace(
+      '</devices>',
+      `<disk type='file' device='disk'><driver name='qemu' type='qcow2' copy_on_read='on'/><source file='/i/top.qcow2'/>
+        <backingStore type='file'><format type='qcow2'/><source file='/i/mid.qcow2'/>
+          <backingStore type='file'><format type='raw'/><source file='/i/base.raw'><slice type='storage' offset='512' size='1048576'/></source></backingStore>
+        </backingStore>
+        <target dev='vdb' bus='virtio'/></disk></devices>`,
+    );
+    const def = parseDomainXml(xml, { inactive: true, config: qemuParserConfig(caps) });
+    buildQemuCommandLine(def, caps);
+    const disk = def.devices.disks.find((x) => x.dst === 'vdb')!;
+    const parts = new QemuDeviceBuilder(def, caps, { firstNodeIndex: 7 }).disk(disk);
+    expect([disk.src.index, disk.src.backingStore?.index, disk.src.backingStore?.backingStore?.index]).toEqual([7, 8, 9]);
+    const created = parts.backends.flatMap((p) => ('props' in p && p.option === '-blockdev' ? [String(p.props['node-name'])] : []));
+    const removal = diskRemovalNames(disk);
+    expect([...removal.nodes].sort()).toEqual([...created].sort());
+    // Parents before children: the copy-on-read layer, then each image from the top.
+    expect(removal.nodes).toEqual(['libvirt-CoR-vdb', 'libvirt-7-format', 'libvirt-7-storage', 'libvirt-8-format', 'libvirt-8-storage', 'libvirt-9-format', 'libvirt-9-storage']);
+    // Without recorded indexes (a live XML from before), a top index numbers the chain as the builder does.
+    const bare = structuredClone(disk);
+    for (let n: typeof bare.src | null | undefined = bare.src; n; n = n.backingStore) delete n.index;
+    expect(diskRemovalNames(bare, { topIndex: 7 }).nodes).toEqual(removal.nodes);
+    expect(diskRemovalNames(bare).nodes).toEqual(['libvirt-CoR-vdb']);
+  });
+
+  it('names the secrets of an encrypted image with its nodes', () => {
+    const xml = DOMAIN.replace(
+      "<source file='/var/lib/images/demo.qcow2'/>",
+      "<source file='/var/lib/images/demo.qcow2'><encryption format='luks'><secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/></encryption></source>",
+    );
+    const def = parseDomainXml(xml, { inactive: true, config: qemuParserConfig(caps) });
+    const lookupSecret = () => 'c2VjcmV0';
+    buildQemuCommandLine(def, caps, { lookupSecret });
+    const parts = new QemuDeviceBuilder(def, caps, { firstNodeIndex: 3, lookupSecret }).disk(def.devices.disks[0]!);
+    const objects = parts.backends.flatMap((p) => ('props' in p && p.option === '-object' ? [String(p.props.id)] : []));
+    expect(objects).toEqual(['libvirt-3-format-encryption-secret0']);
+    expect(diskRemovalNames(def.devices.disks[0]!).objects).toEqual(objects);
   });
 });

@@ -10,6 +10,9 @@ import {
 import { assignQemuAddresses } from '../defaults/addresses.js';
 import { fillFirmware, loadFirmwareDescriptors } from '../defaults/firmware.js';
 import { assignDeviceAliases } from './alias.js';
+import {
+  authSecretAlias, copyOnReadNodeName, encryptionSecretAlias, prHelperAlias, sourceChain, sourceNodeNames, tlsKeySecretAlias, tlsObjectAlias,
+} from './disk-nodes.js';
 import { hostDrmRenderNode, isCdromDevice } from './host-probe.js';
 import type { BuildState, SourcePriv } from './state.js';
 
@@ -159,16 +162,6 @@ function cachemodeOf(disk: DiskDef): string | undefined {
   return c;
 }
 
-function chain(src: StorageSource): StorageSource[] {
-  const out: StorageSource[] = [];
-  let n: StorageSource | null | undefined = src;
-  while (n) {
-    out.push(n);
-    n = n.backingStore;
-  }
-  return out;
-}
-
 export function isEmptySource(src: StorageSource): boolean {
   if (src.type === 'network' || src.type === 'nvme' || src.type === 'vhostuser') return false;
   if (src.type === 'volume') return !src.pool;
@@ -238,29 +231,29 @@ function prepareSourceTls(state: BuildState, src: StorageSource, priv: SourcePri
   if (src.protocol === 'nbd') {
     const tls = src.tls ?? (cfg.nbdTLS ? true : undefined);
     if (!tls) return;
-    priv.tlsAlias = `obj${priv.storageNode}_tls0`;
+    priv.tlsAlias = tlsObjectAlias(priv.storageNode);
     priv.tlsCertdir = cfg.nbdTLSx509certdir;
     if (cfg.nbdTLSx509secretUUID) {
-      priv.tlsKeySecret = state.secret(`${priv.tlsAlias}-secret0`, state.lookupSecret({ uuid: cfg.nbdTLSx509secretUUID }, 'tls'));
+      priv.tlsKeySecret = state.secret(tlsKeySecretAlias(priv.tlsAlias), state.lookupSecret({ uuid: cfg.nbdTLSx509secretUUID }, 'tls'));
     }
   } else if (src.protocol === 'vxhs') {
     const tls = src.tls ?? (cfg.vxhsTLS ? true : undefined);
     if (!tls) return;
-    priv.tlsAlias = `obj${priv.storageNode}_tls0`;
+    priv.tlsAlias = tlsObjectAlias(priv.storageNode);
     priv.tlsCertdir = cfg.vxhsTLSx509certdir;
   }
 }
 
 function prepareSource(state: BuildState, disk: DiskDef | undefined, src: StorageSource, top: boolean): SourcePriv {
   const id = ++state.nodeIndex;
+  // libvirt's src->id: the live XML shows it as the source's index, and hot-unplug names the nodes by it.
+  src.index = id;
   const priv: SourcePriv = {
     id,
-    storageNode: `libvirt-${id}-storage`,
-    formatNode: `libvirt-${id}-format`,
+    ...sourceNodeNames(id, src),
     readonly: top ? !!disk?.readonly || disk?.device === 'cdrom' : true,
     shared: top ? !!disk?.shareable : false,
   };
-  if (src.slices && src.slices.length && (src.format !== 'raw' || src.encryption)) priv.sliceNode = `libvirt-${id}-slice-sto`;
   if (disk) {
     if (top && disk.driver.detectZeroes) priv.detectZeroes = disk.driver.detectZeroes;
     if (disk.driver.io) priv.iomode = disk.driver.io;
@@ -270,7 +263,7 @@ function prepareSource(state: BuildState, disk: DiskDef | undefined, src: Storag
     if (disk.device === 'floppy') priv.floppyimg = true;
     const res = src.reservations;
     if (top && res && res.enabled !== false) {
-      priv.prManager = res.managed ? { alias: MANAGED_PR_ALIAS } : { alias: `pr-helper-${priv.storageNode}`, path: res.source?.path ?? '' };
+      priv.prManager = res.managed ? { alias: MANAGED_PR_ALIAS } : { alias: prHelperAlias(priv.storageNode), path: res.source?.path ?? '' };
     }
     if (top && disk.device === 'cdrom' && src.type === 'block' && src.format === 'raw' && src.path) {
       if ((state.opts.isCdrom ?? isCdromDevice)(src.path)) priv.hostcdrom = true;
@@ -279,14 +272,12 @@ function prepareSource(state: BuildState, disk: DiskDef | undefined, src: Storag
   state.src.set(src, priv);
   // Secrets: LUKS keys of the format layer, then credentials of the protocol layer.
   const enc = src.encryption;
-  if (enc && enc.engine !== 'librbd' && (enc.format === 'luks' || enc.format === 'qcow')) {
-    priv.encSecrets = enc.secrets.map((ref, i) => state.secret(`${priv.formatNode}-encryption-secret${i}`, state.lookupSecret(ref, 'volume')));
-  } else if (enc && enc.engine === 'librbd') {
-    priv.encSecrets = enc.secrets.map((ref, i) => state.secret(`${priv.formatNode}-encryption-secret${i}`, state.lookupSecret(ref, 'volume')));
+  if (enc && (enc.engine === 'librbd' || enc.format === 'luks' || enc.format === 'qcow')) {
+    priv.encSecrets = enc.secrets.map((ref, i) => state.secret(encryptionSecretAlias(priv.formatNode, i), state.lookupSecret(ref, 'volume')));
   }
   if (src.auth && src.type === 'network') {
     const usage = src.protocol === 'rbd' ? 'ceph' : 'iscsi';
-    priv.authSecret = state.secret(`${priv.storageNode}-auth-secret0`, state.lookupSecret(src.auth.secret, usage), src.auth.username);
+    priv.authSecret = state.secret(authSecretAlias(priv.storageNode), state.lookupSecret(src.auth.secret, usage), src.auth.username);
   }
   prepareSourceTls(state, src, priv);
   if (src.type === 'network' && src.protocol === 'gluster') priv.debugLevel = 4;
@@ -304,8 +295,8 @@ function prepareSource(state: BuildState, disk: DiskDef | undefined, src: Storag
 export function prepareDiskStorage(state: BuildState, disk: DiskDef): void {
   translateVolume(state, disk);
   if (disk.src.type === 'vhostuser') return;
-  if (disk.driver.copyOnRead === true) state.corNodes.set(disk.dst, `libvirt-CoR-${disk.dst}`);
-  chain(disk.src).forEach((src, idx) => prepareSource(state, disk, src, idx === 0));
+  if (disk.driver.copyOnRead === true) state.corNodes.set(disk.dst, copyOnReadNodeName(disk.dst));
+  sourceChain(disk.src).forEach((src, idx) => prepareSource(state, disk, src, idx === 0));
 }
 
 function prepareStorage(state: BuildState): void {

@@ -1,10 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import type { AutostartReport } from '@virtkit/core';
 import type { QemuDomains } from './domains.js';
 
-export interface AutostartResult {
-  started: string[];
-  failed: Array<{ name: string; error: string }>;
-}
+/** What an autostart run did (core's AutostartReport, which virtkitd logs). */
+export type AutostartResult = AutostartReport;
 
 async function bootId(): Promise<string> {
   return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => 'unknown')).trim();
@@ -32,7 +31,8 @@ export async function startAutostartDomains(d: QemuDomains): Promise<AutostartRe
 /**
  * Autostart without a daemon: the first time the driver is opened after
  * the host booted (a marker in the runtime folder holds the boot id), the
- * autostart domains are started. virtkitd does the same when it starts.
+ * autostart domains are started. virtkitd gets the report through the
+ * driver's `startAutostart` hook.
  */
 export async function autostartOncePerBoot(d: QemuDomains): Promise<AutostartResult | undefined> {
   const names = await d.ctx.store.autostartNames();

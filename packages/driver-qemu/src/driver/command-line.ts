@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { DomainDef } from '@virtkit/core';
 import type { QemuCapabilities } from '../caps/capabilities.js';
 import { buildQemuCommandLine } from '../command/build.js';
+import { sourceChain } from '../command/disk-nodes.js';
 import type { QemuCommandOptions } from '../command/options.js';
 import type { Accelerator } from '../process/accel.js';
 import { SHUTDOWN_TRACE_EVENT } from '../process/log.js';
@@ -28,6 +29,8 @@ export interface RuntimeCommand {
   env: Record<string, string>;
   /** The ports the graphics got, in the order of <graphics> (for the live XML). */
   graphics: Array<{ port?: number; tlsPort?: number; websocket?: number }>;
+  /** The block node index of each image of each disk, in the order of <disk>, top image first (for the live XML). */
+  diskIndexes: Array<Array<number | undefined>>;
 }
 
 /**
@@ -75,5 +78,16 @@ export function runtimeCommandLine(ctx: QemuDriverContext, def: DomainDef, caps:
   const graphics = forBuilder.devices.graphics.map((g) => ({
     ...(g.port !== undefined ? { port: g.port } : {}), ...(g.tlsPort !== undefined ? { tlsPort: g.tlsPort } : {}), ...(g.websocket !== undefined ? { websocket: g.websocket } : {}),
   }));
-  return { args, env: Object.fromEntries(built.env), graphics };
+  const diskIndexes = forBuilder.devices.disks.map((disk) => sourceChain(disk.src).map((src) => src.index));
+  return { args, env: Object.fromEntries(built.env), graphics, diskIndexes };
+}
+
+/** Puts the block node indexes a command line gave the disks' images into the live definition (`<source index>`). */
+export function applyDiskIndexes(live: DomainDef, indexes: RuntimeCommand['diskIndexes']): void {
+  live.devices.disks.forEach((disk, i) => {
+    sourceChain(disk.src).forEach((src, depth) => {
+      const index = indexes[i]?.[depth];
+      if (index !== undefined) src.index = index;
+    });
+  });
 }

@@ -14,10 +14,11 @@ import { openDomainConsole } from './console.js';
 import type { QemuDriverContext } from './context.js';
 import { attachDeviceTo, detachDeviceFrom, updateDeviceOf } from './hotplug.js';
 import { cleanupRun, launchDomain, type LaunchRequest } from './launch.js';
-import { withLock } from './locks.js';
+import { tryWithLock, withLock } from './locks.js';
 import { monitors } from './monitors.js';
 import { QemuPaths } from './paths.js';
 import { isActiveRecord, type DomainRecord } from './record.js';
+import { planRunStateFix, type QemuStatus, type RunStateFix, type StateEvent } from './run-state.js';
 import { abortDomainJob, domainJobInfo, runningJob } from './jobs.js';
 import { restoreFromFile, saveToFile } from './save.js';
 import { setDomainMemory, setDomainVcpus } from './resources.js';
@@ -43,6 +44,9 @@ function outcomeOf(info: QemuExitInfo): StopOutcome {
   if (info.cause === 'shutdown') return { reason: 'shutdown', detail: 'shutdown', shutdown: info.shutdown?.guest ? 'guest' : 'host' };
   return { reason: 'crashed', detail: 'failed' };
 }
+
+/** How long a look at a domain waits for QEMU's monitor to tell its run state (run-state.ts). */
+const RUN_STATE_CHECK_MS = 2000;
 
 /** While `shutdown` waits, the power button is pressed again this often. */
 const ACPI_REPRESS_MS = 2000;
@@ -108,7 +112,9 @@ export class QemuDomains implements DomainDriver {
 
   /** A job on a running domain, with its monitor connected for the job's length. */
   activeJob<T>(uuid: string, what: string, fn: (j: ActiveJob) => Promise<T>): Promise<T> {
-    return this.job(uuid, what, async (v) => {
+    return this.job(uuid, what, async (v0) => {
+      // A record this process does not know is checked against QEMU first (run-state.ts).
+      const v = (await this.checkRunState(v0)) ?? { name: v0.name, uuid: v0.uuid };
       if (!isActive(v)) throw invalid(`domain '${v.name}' is not running`);
       const m = await monitors.monitor(v.record.process);
       try {
@@ -229,9 +235,94 @@ export class QemuDomains implements DomainDriver {
     if (key) this.announceStop({ name: rec.name, uuid: rec.uuid, id: rec.id }, key, o);
   }
 
+  // ------------------------------------------------------------ QEMU's run state against the record
+
+  /**
+   * What libvirt does when it reconnects to a running guest
+   * (qemuProcessUpdateState): a running domain whose record this process
+   * did not write or check itself is compared with QEMU's `query-status`,
+   * and the record, the reported state and reason are corrected, with the
+   * event of the change. Without a daemon nobody hears QEMU's STOP and
+   * RESUME between jobs, and a process may have died between a command and
+   * its record. Skipped while another job holds the domain (it writes the
+   * record). Returns the view as it is now (undefined: the domain is gone).
+   */
+  async checkRunState(v: DomainView): Promise<DomainView | undefined> {
+    if (!this.needsRunStateCheck(v)) return v;
+    const checked = await tryWithLock(this.paths.domainLock(v.uuid), `domain ${v.uuid} (check state)`, () => this.fixRunState(v.name));
+    return checked ? this.views.byNameRaw(v.name) : v;
+  }
+
+  private needsRunStateCheck(v: DomainView | undefined): v is ActiveJob['view'] {
+    return !!v && isActive(v) && !v.record.migration && !this.ctx.store.isKnownRecord(v.record);
+  }
+
+  /** Under the domain lock: asks QEMU and applies the fix. True when the record was looked at. */
+  private async fixRunState(name: string): Promise<boolean> {
+    const cur = await this.views.byNameRaw(name);
+    if (!this.needsRunStateCheck(cur)) return true;
+    // QEMU gone or not answering: the liveness check records a dead one; the next look asks again. A hung
+    // QEMU must not hold up a lookup (or the destroy behind it) for long.
+    const m = await monitors.monitor(cur.record.process, { timeoutMs: RUN_STATE_CHECK_MS }).catch(() => undefined);
+    if (!m) return false;
+    try {
+      const status = await m.qmp.execute<QemuStatus>('query-status', undefined, { timeoutMs: RUN_STATE_CHECK_MS });
+      await this.applyRunStateFix(cur, m.qmp, m.proc, planRunStateFix(cur.record, status));
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await m.release();
+    }
+  }
+
+  private async applyRunStateFix(v: ActiveJob['view'], qmp: QmpClient, proc: QemuProcess, fix: RunStateFix): Promise<void> {
+    const rec = v.record;
+    const dom = { name: v.name, uuid: v.uuid, id: rec.id };
+    switch (fix.kind) {
+      case 'none':
+        this.ctx.store.trustRecord(rec);
+        return;
+      case 'record':
+        await this.ctx.store.writeRecord({ ...rec, state: fix.state, reason: fix.reason });
+        this.emitStateEvent(fix.event, dom);
+        return;
+      case 'kill':
+        // libvirt: "Domain wasn't fully started yet, killing it".
+        await proc.destroy();
+        await this.recordStop(rec, { reason: 'failed', detail: 'failed' });
+        return;
+      case 'poweroff':
+        // QEMU is kept after a guest power-off only by a reboot's shutdown action; its process is gone.
+        await proc.destroy();
+        await this.recordStop(rec, { reason: 'shutdown', detail: 'shutdown', shutdown: 'guest' });
+        return;
+      case 'cancel-save':
+        // qemuProcessRecoverJob for a save: cancel the migration to the file, resume the guest paused for it.
+        await qmp.execute('migrate_cancel').catch(() => {});
+        await this.ctx.store.writeRecord({ ...rec, state: 'running', reason: 'unpaused' });
+        if (fix.paused) await qmp.execute('cont');
+        this.emitStateEvent({ type: 'resumed', detail: 'unpaused' }, dom);
+        return;
+    }
+  }
+
+  private emitStateEvent(e: StateEvent, dom: { name: string; uuid: string; id: number }): void {
+    switch (e.type) {
+      case 'started': return this.ctx.emit('started', e.detail, dom);
+      case 'suspended': return this.ctx.emit('suspended', e.detail, dom);
+      case 'resumed': return this.ctx.emit('resumed', e.detail, dom);
+      case 'crashed': return this.ctx.emit('crashed', e.detail, dom);
+      case 'pmsuspended': return this.ctx.emit('pmsuspended', e.detail, dom);
+    }
+  }
+
   // ------------------------------------------------------------ listing
 
-  private async summaryOf(v: DomainView): Promise<DomainSummary> {
+  private async summaryOf(v0: DomainView): Promise<DomainSummary> {
+    // The state reported is QEMU's (checked when this process does not know the record); a domain that just
+    // went away (a start that never finished, ended now) reads as shut off.
+    const v = (await this.checkRunState(v0)) ?? { name: v0.name, uuid: v0.uuid, ...(v0.config ? { config: v0.config } : {}) };
     const [autostart, managedSave] = v.config ? await Promise.all([this.ctx.store.autostart(v.name), this.ctx.store.hasManagedSave(v.name)]) : [false, false];
     if (isActive(v)) this.watch(v);
     return this.views.summary(v, autostart, managedSave);
@@ -440,26 +531,25 @@ export class QemuDomains implements DomainDriver {
   }
 
   /**
-   * Runs a state-changing QMP command and writes the record it leads to
-   * while QEMU answers (one round trip instead of two in a row); if QEMU
-   * refuses, the record goes back.
+   * Runs a state-changing QMP command with the record it leads to written
+   * first. A process that dies in between leaves a record that no other
+   * process knows (each write has its own stamp), so the next one to look
+   * asks QEMU and corrects it (checkRunState); if QEMU refuses, the record
+   * goes back.
    */
   private async commandWithRecord(j: ActiveJob, command: string, next: DomainRecord): Promise<void> {
-    const answered = j.qmp.execute(command);
-    const written = this.ctx.store.writeRecord(next);
-    written.catch(() => {}); // awaited below
+    await this.ctx.store.writeRecord(next);
     try {
-      await answered;
+      await j.qmp.execute(command);
     } catch (err) {
-      await written.catch(() => {});
       await this.ctx.store.writeRecord(j.record).catch(() => {});
       throw err;
     }
-    await written;
   }
 
   async suspendDomain(uuid: string): Promise<void> {
     await this.activeJob(uuid, 'suspend', async (j) => {
+      if (j.record.state === 'pmsuspended') throw invalid(`domain '${j.view.name}' is pmsuspended`);
       if (j.record.state === 'paused') return;
       await this.commandWithRecord(j, 'stop', { ...j.record, state: 'paused', reason: 'user' });
       this.ctx.emit('suspended', 'paused', { name: j.view.name, uuid, id: j.record.id });
@@ -468,7 +558,10 @@ export class QemuDomains implements DomainDriver {
 
   async resumeDomain(uuid: string): Promise<void> {
     await this.activeJob(uuid, 'resume', async (j) => {
-      if (j.record.state !== 'paused') throw invalid(`domain '${j.view.name}' is not paused`);
+      const { state, reason } = j.record;
+      if (state === 'pmsuspended') throw invalid(`domain '${j.view.name}' is pmsuspended`);
+      // As libvirt, a guest paused by its panic can be resumed too.
+      if (state !== 'paused' && !(state === 'crashed' && reason === 'panicked')) throw invalid(`domain '${j.view.name}' is not paused`);
       await this.commandWithRecord(j, 'cont', { ...j.record, state: 'running', reason: 'unpaused' });
       this.ctx.emit('resumed', 'unpaused', { name: j.view.name, uuid, id: j.record.id });
     });

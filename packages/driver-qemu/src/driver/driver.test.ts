@@ -174,6 +174,40 @@ describe('qemu:///embed files and rules', () => {
     }
   }, 60_000);
 
+  it('gives virtkitd the autostart report through startAutostart: the open-time run\'s, else a run of its own, once per boot', async () => {
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'auto-hook'));
+    await d.setAutostart(true);
+    const marker = join(root, 'run/qemu/autostarted');
+    const opened: Connection[] = [];
+    const open = async (readonly = false) => {
+      const c = await Connection.open(uri, { loader, readonly });
+      opened.push(c);
+      return c.driver;
+    };
+    try {
+      // A read-write open after boot starts it; the hook hands the daemon that run's report.
+      writeFileSync(marker, 'another-boot');
+      const first = await open();
+      expect((await d.getState()).state).toBe('running');
+      expect(await first.startAutostart!()).toEqual({ started: ['auto-hook'], failed: [] });
+      // Done for this boot: a later open (and its hook) starts nothing.
+      await d.destroy();
+      expect(await (await open()).startAutostart!()).toBeUndefined();
+      expect((await d.getState()).state).toBe('shutoff');
+      // An open that did not run it (read-only here) runs it when the hook is called.
+      writeFileSync(marker, 'yet-another-boot');
+      const ro = await open(true);
+      expect((await d.getState()).state).toBe('shutoff');
+      expect(await ro.startAutostart!()).toEqual({ started: ['auto-hook'], failed: [] });
+      expect((await d.getState()).state).toBe('running');
+      expect(await ro.startAutostart!()).toBeUndefined();
+    } finally {
+      for (const c of opened) await c.close();
+      await d.destroy().catch(() => {});
+      await d.undefine();
+    }
+  }, 60_000);
+
   it('refuses what the QEMU driver cannot run, naming the domain', async () => {
     await expect(conn.defineDomainXml("<domain type='lxc'><name>x</name><memory>1024</memory><os><type>exe</type><init>/bin/sh</init></os></domain>")).rejects.toBeInstanceOf(VirtError);
     const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'refuse'));

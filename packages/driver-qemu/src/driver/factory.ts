@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { VirtError, type Capability, type DriverOpenContext, type HypervisorDriver } from '@virtkit/core';
+import { VirtError, type AutostartReport, type Capability, type DriverOpenContext, type HypervisorDriver } from '@virtkit/core';
 import { autostartOncePerBoot } from './autostart.js';
 import { QemuDriverContext, type QemuDriverSettings } from './context.js';
 import { QemuDomains } from './domains.js';
@@ -30,9 +30,11 @@ export async function openQemuDriver(ctx: DriverOpenContext, settings: QemuDrive
     ...(process.env.VIRTKIT_QEMU_BINARY ? { binary: process.env.VIRTKIT_QEMU_BINARY } : {}),
   });
   const domains = new QemuDomains(c);
+  let openRun: Promise<AutostartReport | undefined> | undefined;
   if (!ctx.readonly && process.env.VIRTKIT_NO_AUTOSTART !== '1') {
     // Autostart guests start on the first use of the URI after boot (see docs/qemu.md).
-    await autostartOncePerBoot(domains).catch(() => undefined);
+    openRun = autostartOncePerBoot(domains);
+    await openRun.catch(() => undefined);
   }
   return {
     name: 'qemu',
@@ -44,6 +46,9 @@ export async function openQemuDriver(ctx: DriverOpenContext, settings: QemuDrive
     getCapabilities: async () => capabilitiesXml(await c.caps(), (await c.accel()) === 'kvm'),
     getNodeInfo: () => nodeInfo(),
     getFreeMemory: () => freeMemoryBytes(),
+    // The daemon's hook (core's HypervisorDriver.startAutostart): the report of the run this open made, else a run now
+    // (a read-only open, or VIRTKIT_NO_AUTOSTART). Once per boot either way: undefined when it was done already.
+    startAutostart: () => openRun ?? autostartOncePerBoot(domains),
     close: async () => {
       domains.close();
     },

@@ -1,13 +1,14 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, PluginLoader, type DomainHandle, type VirtEvent } from '@virtkit/core';
+import { QmpClient } from '../qmp/client.js';
 import { buildTestGuest, killQemusMatching, SerialConsole, testGuestDomainXml, type TestGuest } from '../test-support.js';
 import { withLock } from './locks.js';
+import { OtherProcess } from './other-process.testlib.js';
 import { QemuPaths } from './paths.js';
 
 // Real guests, checked from inside: the test guest's shell on the serial
@@ -16,7 +17,6 @@ const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const loader = new PluginLoader({ roots: [], pluginPath: pkgDir });
 const root = mkdtempSync(join(tmpdir(), 'vk-qemu-e2e-'));
 const uri = `qemu:///embed?root=${root}`;
-const run = promisify(execFile);
 let guest: TestGuest;
 let conn: Connection;
 const events: VirtEvent[] = [];
@@ -39,19 +39,8 @@ async function consoleOf(d: DomainHandle): Promise<SerialConsole> {
 }
 
 /** Runs a script in another Node process against the same embed root (what a second `virtkit` would do). */
-async function inOtherProcess(body: string): Promise<string> {
-  const script = `
-import { Connection, PluginLoader } from '@virtkit/core';
-const conn = await Connection.open(${JSON.stringify(uri)}, { loader: new PluginLoader({ roots: [], pluginPath: ${JSON.stringify(pkgDir)} }) });
-const out = [];
-conn.on('*', (e) => out.push(e.kind + ':' + (e.type ?? e.event) + ':' + (e.detail ?? '')));
-${body}
-await conn.close();
-console.log(JSON.stringify(out));
-`;
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: pkgDir, timeout: 60_000 });
-  return stdout;
-}
+const other = new OtherProcess(uri, pkgDir);
+const inOtherProcess = (body: string) => other.run(body);
 
 beforeAll(async () => {
   guest = await buildTestGuest();
@@ -120,6 +109,54 @@ describe('a real guest', () => {
       expect(stats['block.0.name']).toBe('vdb');
       expect(stats['vcpu.current']).toBe(2);
       expect(Number(stats['cpu.time'])).toBeGreaterThan(0);
+    } finally {
+      con.close();
+      await d.destroy();
+      await d.undefine();
+    }
+  }, 120_000);
+
+  it('unplugs a disk with every node its attach (or start) created: a qcow2 overlay on a backing image, with copy-on-read', async () => {
+    const base = join(root, 'base.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', base, '16M']);
+    for (const top of ['hot-top.qcow2', 'boot-top.qcow2']) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', join(root, top)]);
+    const chainDisk = (file: string, dev: string, cor: boolean) =>
+      `<disk type='file' device='disk'><driver name='qemu' type='qcow2'${cor ? " copy_on_read='on'" : ''}/><source file='${join(root, file)}'/>` +
+      `<backingStore type='file'><format type='qcow2'/><source file='${base}'/></backingStore><target dev='${dev}' bus='virtio'/></disk>`;
+    const d = await conn.defineDomainXml(testGuestDomainXml(guest, 'e2e-unplug', { devices: chainDisk('boot-top.qcow2', 'vdc', false) }));
+    await d.start();
+    const blockNodes = async () => {
+      const rec = JSON.parse(readFileSync(join(root, 'run/qemu/e2e-unplug.json'), 'utf8')) as { process: { monitorPath: string } };
+      const qmp = await QmpClient.connect(rec.process.monitorPath, { domain: 'e2e-unplug', timeoutMs: 10_000 });
+      try {
+        return (await qmp.execute<Array<{ 'node-name': string }>>('query-named-block-nodes', { flat: true })).map((n) => n['node-name']).sort();
+      } finally {
+        await qmp.close();
+      }
+    };
+    const con = await consoleOf(d);
+    try {
+      const atStart = await blockNodes();
+      // The start recorded the node indexes of the chain in the live XML (libvirt's <source index>).
+      const startIdx = /<source file='[^']*boot-top\.qcow2' index='(\d+)'\/>\s*<backingStore type='file' index='(\d+)'>/.exec(await d.getXmlDesc());
+      expect(startIdx).not.toBeNull();
+      expect(atStart).toEqual([`libvirt-${startIdx![1]}-format`, `libvirt-${startIdx![1]}-storage`, `libvirt-${startIdx![2]}-format`, `libvirt-${startIdx![2]}-storage`].sort());
+
+      await d.attachDevice(chainDisk('hot-top.qcow2', 'vdb', true));
+      const hotIdx = /<source file='[^']*hot-top\.qcow2' index='(\d+)'\/>\s*<backingStore type='file' index='(\d+)'>/.exec(await d.getXmlDesc());
+      expect(hotIdx).not.toBeNull();
+      const [top, backing] = [Number(hotIdx![1]), Number(hotIdx![2])];
+      expect((await blockNodes()).filter((n) => !atStart.includes(n))).toEqual(
+        ['libvirt-CoR-vdb', `libvirt-${top}-format`, `libvirt-${top}-storage`, `libvirt-${backing}-format`, `libvirt-${backing}-storage`].sort(),
+      );
+      await until('the disk in the guest', async () => ((await con.run('ls /sys/block')).split(/\s+/).filter((b) => b.startsWith('vd')).length === 2 ? true : undefined));
+
+      await d.detachDevice("<disk type='file'><target dev='vdb'/></disk>");
+      expect(await blockNodes()).toEqual(atStart);
+      // The disk the guest started with leaves nothing behind either.
+      await d.detachDevice("<disk type='file'><target dev='vdc'/></disk>");
+      expect(await blockNodes()).toEqual([]);
+      expect(await d.getXmlDesc()).not.toContain('top.qcow2');
     } finally {
       con.close();
       await d.destroy();

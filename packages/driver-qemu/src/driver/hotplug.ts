@@ -4,6 +4,7 @@ import {
 } from '@virtkit/core';
 import { assignDeviceAliases } from '../command/alias.js';
 import { QemuDeviceBuilder } from '../command/devices.js';
+import { diskRemovalNames, sourceChain } from '../command/disk-nodes.js';
 import type { DeviceParts } from '../command/parts.js';
 import { runtimeBuildOptions } from './command-line.js';
 import type { QmpClient } from '../qmp/client.js';
@@ -244,7 +245,13 @@ async function hotplugDisk(d: QemuDomains, qmp: QmpClient, live: DomainDef, rec:
     Object.assign(forQemu.src, s);
   }
   const builder = await deviceBuilder(d, live, rec, await nextNodeIndex(qmp));
-  await addDeviceParts(qmp, builder.disk(forQemu), what);
+  const parts = builder.disk(forQemu);
+  // The live XML keeps the node indexes (<source index>): the unplug removes these nodes by name.
+  const images = sourceChain(disk.src);
+  sourceChain(forQemu.src).forEach((src, depth) => {
+    if (images[depth] && src.index !== undefined) images[depth]!.index = src.index;
+  });
+  await addDeviceParts(qmp, parts, what);
   // Proof from QEMU: the frontend exists with the image inserted.
   const blocks = await qmp.execute<BlockInfo[]>('query-block');
   if (!blocks.some((b) => qdevMatches(b.qdev, disk.info.alias!) && b.inserted)) {
@@ -252,19 +259,49 @@ async function hotplugDisk(d: QemuDomains, qmp: QmpClient, live: DomainDef, rec:
   }
 }
 
-async function hotunplugDisk(qmp: QmpClient, live: DomainDef, disk: DiskDef): Promise<void> {
+interface NamedBlockNode {
+  'node-name'?: string;
+  file?: string;
+}
+
+/**
+ * The index of a disk's top image when the live XML lacks it (a guest
+ * started before indexes were recorded): from QEMU's node under the
+ * frontend, or under its copy-on-read layer the format node of its image.
+ */
+async function topIndexFromQemu(qmp: QmpClient, disk: DiskDef, inserted: string | undefined): Promise<number | undefined> {
+  const direct = /^libvirt-(\d+)-format$/.exec(inserted ?? '');
+  if (direct) return Number(direct[1]);
+  if (!disk.src.path) return undefined;
+  const nodes = await qmp.execute<NamedBlockNode[]>('query-named-block-nodes', { flat: true });
+  const ids = nodes
+    .filter((n) => n.file === disk.src.path)
+    .map((n) => /^libvirt-(\d+)-format$/.exec(n['node-name'] ?? '')?.[1])
+    .filter((m): m is string => m !== undefined)
+    .map(Number);
+  return ids.length ? Math.max(...ids) : undefined;
+}
+
+/**
+ * Removes a disk from the running guest: the frontend (waiting for the
+ * guest to let go), then every block node and object its start or
+ * hot-plug created, as the builder named them: the copy-on-read layer,
+ * each image of the backing chain from the top (format, slice, storage),
+ * their secrets (libvirt's qemuDomainRemoveDiskDevice).
+ */
+async function hotunplugDisk(d: QemuDomains, qmp: QmpClient, live: DomainDef, disk: DiskDef): Promise<void> {
   const alias = disk.info.alias;
   const what = `domain '${live.name}': disk '${disk.dst}'`;
   if (!alias) throw new VirtError('OPERATION_FAILED', `${what}: the disk has no alias`, { origin: 'qemu' });
   if (disk.bus !== 'virtio' && disk.bus !== 'scsi' && disk.bus !== 'usb') throw new VirtError('OPERATION_FAILED', `${what}: disk bus '${disk.bus}' cannot be hot-unplugged`, { origin: 'qemu' });
   const blocks = await qmp.execute<BlockInfo[]>('query-block');
-  const node = blocks.find((b) => qdevMatches(b.qdev, alias))?.inserted?.['node-name'];
+  const inserted = blocks.find((b) => qdevMatches(b.qdev, alias))?.inserted?.['node-name'];
+  const topIndex = disk.src.index ?? (await topIndexFromQemu(qmp, disk, inserted));
+  const removal = diskRemovalNames(disk, { ...(topIndex !== undefined ? { topIndex } : {}), config: d.ctx.config });
   await waitDeleted(qmp, alias, what);
-  if (node) {
-    await qmp.execute('blockdev-del', { 'node-name': node }).catch(() => {});
-    const storage = node.replace(/-format$/, '-storage');
-    if (storage !== node) await qmp.execute('blockdev-del', { 'node-name': storage }).catch(() => {});
-  }
+  // As libvirt, a node or object that will not go is left behind: the device itself is gone.
+  for (const node of removal.nodes) await qmp.execute('blockdev-del', { 'node-name': node }).catch(() => {});
+  for (const id of removal.objects) await qmp.execute('object-del', { id }).catch(() => {});
 }
 
 interface PciBus {
@@ -414,7 +451,7 @@ export async function detachDeviceFrom(d: QemuDomains, uuid: string, xml: string
       const rec = { ...v.record };
       const m = await monitors.monitor(rec.process);
       try {
-        if (kind === 'disk') await hotunplugDisk(m.qmp, next, dev as DiskDef);
+        if (kind === 'disk') await hotunplugDisk(d, m.qmp, next, dev as DiskDef);
         else if (kind === 'interface') await hotunplugNic(d, m.qmp, next, rec, dev as DomainInterfaceDef);
         else if (kind === 'memory') await hotunplugMemory(m.qmp, next, dev as MemoryDeviceDef);
         else throw new VirtError('NO_SUPPORT', `live detaching of <${kind}> devices is not supported by the QEMU driver (use --config)`, { origin: 'qemu' });

@@ -7,7 +7,7 @@ import { assignDeviceAliases } from '../command/alias.js';
 import type { QmpClient } from '../qmp/client.js';
 import type { Accelerator } from '../process/accel.js';
 import { QemuProcess } from '../process/qemu-process.js';
-import { runtimeCommandLine } from './command-line.js';
+import { applyDiskIndexes, runtimeCommandLine } from './command-line.js';
 import type { QemuDriverContext } from './context.js';
 import { monitors } from './monitors.js';
 import { plugNic, unplugNic } from './nics.js';
@@ -134,6 +134,7 @@ export async function launchDomain(ctx: QemuDriverContext, req: LaunchRequest): 
       id, accel, runDir, ...(req.incomingFd !== undefined || req.incomingDefer ? { incoming: 'defer' } : {}), ...(ports ? { allocatePort: ports.allocate } : {}),
     });
     cmd.graphics.forEach((g, i) => Object.assign(live.devices.graphics[i]!, g));
+    applyDiskIndexes(live, cmd.diskIndexes);
     const config = await ctx.parserConfig(binary);
     const base: Omit<DomainRecord, 'process'> = {
       format: 1, name: def.name, uuid: def.uuid, id, state: 'paused', reason: 'starting_up', persistent: req.persistent, accel,

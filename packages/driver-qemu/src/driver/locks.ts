@@ -41,6 +41,28 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
 }
 
 /**
+ * Runs `fn` holding a lock file only if nobody holds it now (a flow that
+ * already holds it runs `fn` at once); `undefined` when it is busy, in
+ * this process or another. For work that may be skipped, such as checking
+ * a record while a job is changing it.
+ */
+export async function tryWithLock<T>(path: string, what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  if (held.getStore()?.has(path)) return fn();
+  if (chains.has(path)) return undefined;
+  let started = false;
+  try {
+    return await withLock(path, what, () => {
+      started = true;
+      return fn();
+    }, 0);
+  } catch (err) {
+    // FileLock with no time to wait: another process holds it.
+    if (!started && (err as { code?: string }).code === 'OPERATION_INVALID') return undefined;
+    throw err;
+  }
+}
+
+/**
  * Runs background work (exit handlers, watchers) as a flow of its own:
  * callbacks registered inside a job would otherwise inherit the job's
  * held locks and skip taking them.

@@ -63,7 +63,7 @@ class MonitorRegistry {
   }
 
   /** The process object of a saved run, attached (and its monitor connected) when needed. */
-  async open(state: QemuRuntimeState): Promise<QemuProcess> {
+  async open(state: QemuRuntimeState, opts: { timeoutMs?: number } = {}): Promise<QemuProcess> {
     const e = this.byRun.get(runKey(state));
     if (e && !e.proc.hasExited) {
       if (e.idle) {
@@ -74,17 +74,17 @@ class MonitorRegistry {
         const gone = await checkQemuIdentity(state);
         if (gone) throw new VirtError('OPERATION_FAILED', `domain '${state.name}': QEMU is not running (${gone})`, { origin: 'qemu' });
       }
-      await e.proc.connectMonitor();
+      await e.proc.connectMonitor(opts.timeoutMs);
       return e.proc;
     }
-    const proc = await QemuProcess.attach(state);
+    const proc = await QemuProcess.attach(state, opts);
     this.entry(proc);
     return proc;
   }
 
   /** The monitor of a run for one job; call `release()` when the job is done. */
-  async monitor(state: QemuRuntimeState): Promise<{ qmp: QmpClient; proc: QemuProcess; release: () => Promise<void> }> {
-    const proc = await this.open(state);
+  async monitor(state: QemuRuntimeState, opts: { timeoutMs?: number } = {}): Promise<{ qmp: QmpClient; proc: QemuProcess; release: () => Promise<void> }> {
+    const proc = await this.open(state, opts);
     const qmp = proc.qmp;
     if (!qmp) throw new VirtError('OPERATION_FAILED', `domain '${state.name}': the QEMU monitor closed`, { origin: 'qemu' });
     return { qmp, proc, release: async () => this.release(proc) };

@@ -50,6 +50,8 @@ export interface DomainRecord {
   autodestroy?: boolean;
   /** Set while the guest migrates: which end this host is, and which process drives it. */
   migration?: MigrationMark;
+  /** Which write this is (writer pid, its count, time): tells a process whether the record is one it knows (store.ts). */
+  stamp?: string;
 }
 
 /**

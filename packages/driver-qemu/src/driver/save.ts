@@ -96,8 +96,11 @@ export async function saveToFile(d: QemuDomains, uuid: string, file: string, opt
     let server: Server | undefined;
     let ok = false;
     try {
-      if (wasRunning) await qmp.execute('stop');
-      await d.ctx.store.writeRecord({ ...record, state: 'paused', reason: 'saving' });
+      if (wasRunning) {
+        // The record first: if this process dies now, the next one finds 'saving', cancels the save and resumes the guest.
+        await d.ctx.store.writeRecord({ ...record, state: 'paused', reason: 'saving' });
+        await qmp.execute('stop');
+      }
       await mkdir(dirname(file), { recursive: true });
       const start = encodeSaveImageStart(xml, wasRunning);
       await writeFile(file, start, { mode: 0o600 });

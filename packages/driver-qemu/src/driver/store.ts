@@ -45,6 +45,15 @@ function writeRuntimeFile(path: string, data: string): void {
   }
 }
 
+/** Per record file, the record this process last wrote or checked (shared by every connection of the process). */
+const knownRecords = new Map<string, string>();
+let writes = 0;
+
+/** A record's identity: its stamp, or its text for a record written before stamps. */
+function recordIdentity(r: DomainRecord): string {
+  return r.stamp ?? JSON.stringify(r);
+}
+
 /**
  * The QEMU driver's files: persistent definitions, runtime records and live
  * XML, autostart marks, the id counter. Parsed definitions are cached by
@@ -152,6 +161,21 @@ export class DomainStore {
 
   // ------------------------------------------------------------ records
 
+  /**
+   * Whether `r` is the record as this process last wrote or checked it.
+   * Any other record may be stale: another process may have died between
+   * a QMP command and its record, or QEMU changed state with nobody
+   * watching (the driver asks QEMU then; see run-state.ts).
+   */
+  isKnownRecord(r: DomainRecord): boolean {
+    return knownRecords.get(this.paths.record(r.name)) === recordIdentity(r);
+  }
+
+  /** This process checked `r` against QEMU: trust it until someone else writes the record. */
+  trustRecord(r: DomainRecord): void {
+    knownRecords.set(this.paths.record(r.name), recordIdentity(r));
+  }
+
   async readRecord(name: string): Promise<DomainRecord | undefined> {
     const text = readText(this.paths.record(name));
     if (text === undefined) return undefined;
@@ -165,11 +189,17 @@ export class DomainStore {
 
   async writeRecord(r: DomainRecord): Promise<void> {
     await this.ensureDirs();
-    writeRuntimeFile(this.paths.record(r.name), JSON.stringify(r));
+    const path = this.paths.record(r.name);
+    // A fresh stamp per write: a record never reads the same twice, so no process mistakes another's for one it knows.
+    const stamped: DomainRecord = { ...r, stamp: `${process.pid}.${++writes}.${Date.now()}` };
+    writeRuntimeFile(path, JSON.stringify(stamped));
+    knownRecords.set(path, recordIdentity(stamped));
   }
 
   async removeRecord(name: string): Promise<void> {
-    rmSync(this.paths.record(name), { force: true });
+    const path = this.paths.record(name);
+    rmSync(path, { force: true });
+    knownRecords.delete(path);
   }
 
   // ------------------------------------------------------------ autostart, managed save
