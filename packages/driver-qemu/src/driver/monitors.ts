@@ -75,6 +75,7 @@ class MonitorRegistry {
         if (gone) throw new VirtError('OPERATION_FAILED', `domain '${state.name}': QEMU is not running (${gone})`, { origin: 'qemu' });
       }
       await e.proc.connectMonitor(opts.timeoutMs);
+      e.proc.qmp?.setIdle(false);
       return e.proc;
     }
     const proc = await QemuProcess.attach(state, opts);
@@ -98,11 +99,12 @@ class MonitorRegistry {
       return;
     }
     if (e.idle) clearTimeout(e.idle);
+    proc.qmp?.setIdle(true);
     e.idle = setTimeout(() => {
       e.idle = undefined;
       void proc.close();
     }, MONITOR_IDLE_MS);
-    e.idle.unref(); // a CLI process exits at once; its monitor connection goes with it
+    e.idle.unref(); // neither the timer nor the idle socket keeps a CLI process alive: its monitor goes with it
   }
 
   /** The known process of a run, if any (no monitor, no checks). */

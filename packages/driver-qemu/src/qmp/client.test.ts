@@ -1,13 +1,17 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VirtError } from '@virtkit/core';
 import { QemuProcess } from '../process/qemu-process.js';
 import { QmpClient } from './client.js';
 import { QmpCommandError } from './errors.js';
+
+const runNode = (args: string[], opts: { timeout: number }) => promisify(execFile)(process.execPath, args, opts);
 
 let dir: string;
 const started: QemuProcess[] = [];
@@ -116,6 +120,20 @@ describe('QmpClient against a real QEMU', () => {
     expect((await qmp.closed).by).toBe('local');
     process.kill(q.pid, 'SIGCONT');
     expect(await QemuProcess.isRunning(q.state)).toBe(true);
+  });
+
+  it('an idle monitor does not keep a process alive, a pending reply does', async () => {
+    const q = await startQemu();
+    await q.close(); // QEMU serves one client: the other process takes the monitor
+    const dist = new URL('../../dist/index.js', import.meta.url).href;
+    // Without setIdle the child would wait for its socket forever (the timeout below would end it).
+    const script = `
+      const { QmpClient } = await import(${JSON.stringify(dist)});
+      const qmp = await QmpClient.connect(${JSON.stringify(q.state.monitorPath)}, { domain: 'qmp-test' });
+      qmp.setIdle(true);
+      qmp.execute('query-status').then((s) => console.log(s.status));`;
+    const { stdout } = await runNode(['--input-type=module', '-e', script], { timeout: 20_000 });
+    expect(stdout.trim()).toBe('prelaunch');
   });
 
   it('times out a command that gets no answer', async () => {

@@ -46,6 +46,8 @@ export class QmpClient {
   private readonly listeners = new Map<string, Set<QmpEventListener>>();
   private readonly closeListeners = new Set<(info: QmpCloseInfo) => void>();
   private nextId = 1;
+  /** Idle: no job uses the monitor, so it must not keep Node running (pending replies still do). */
+  private idle = false;
   private buffer = '';
   /** Where to resume looking for a newline, so a long reply read in many chunks is scanned once. */
   private scanFrom = 0;
@@ -93,6 +95,20 @@ export class QmpClient {
     return this.closeInfo === undefined;
   }
 
+  /**
+   * Marks the connection idle (kept for the next job, but a CLI whose work
+   * is done exits at once instead of waiting for it to close) or in use.
+   */
+  setIdle(idle: boolean): void {
+    this.idle = idle;
+    this.holdProcess();
+  }
+
+  private holdProcess(): void {
+    if (this.idle && this.pending.size === 0) this.socket.unref();
+    else this.socket.ref();
+  }
+
   /** Resolves once the connection is gone, with who ended it. */
   get closed(): Promise<QmpCloseInfo> {
     return this.closedPromise;
@@ -125,6 +141,7 @@ export class QmpClient {
         options.signal?.removeEventListener('abort', onAbort);
       };
       this.pending.set(id, entry);
+      if (this.idle && this.pending.size === 1) this.socket.ref();
       // toJson: 64-bit values (a disk's WWN) travel as bigints.
       this.socket.write(toJson(msg as JsonValue) + '\n');
     });
@@ -245,6 +262,7 @@ export class QmpClient {
     if (!entry) return; // timed out or aborted earlier
     this.pending.delete(id);
     entry.cleanup?.();
+    if (this.idle && this.pending.size === 0) this.socket.unref();
     if ('error' in msg) {
       const e = (msg.error ?? {}) as { class?: unknown; desc?: unknown };
       entry.reject(new QmpCommandError(entry.command, String(e.class ?? 'GenericError'), String(e.desc ?? 'unknown error'), this.domain));
@@ -272,6 +290,7 @@ export class QmpClient {
     if (!entry) return;
     this.pending.delete(id);
     entry.cleanup?.();
+    if (this.idle && this.pending.size === 0) this.socket.unref();
     entry.reject(err);
   }
 
