@@ -119,6 +119,10 @@ describe('test:///path fixtures', () => {
     expect(await conn.getNodeInfo()).toMatchObject({ model: 'i986', cpus: 50, mhz: 6000, nodes: 4, sockets: 4, cores: 4, threads: 2, memoryKiB: 8192000 });
     const fc4 = await conn.lookupDomainByName('fc4');
     expect(fc4.uuid).toBe('ef861801-45b9-11cb-88e3-afbfe5370493');
+    // libvirt replaces <pool file='testpool.xml'> by the file's <pool>, so the <volume> under it is not loaded.
+    const pool = await conn.lookupStoragePool('default-pool');
+    expect(await pool.getInfo()).toMatchObject({ state: 'running', capacity: 107374182400 });
+    expect(await pool.listAllVolumes()).toEqual([]);
     await conn.close();
   });
 

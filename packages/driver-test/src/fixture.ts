@@ -177,8 +177,11 @@ export function loadNode(text: string, file: string, isDefault: boolean): TestHo
   }
   for (const el of root.elements('pool')) {
     const poolEl = resolveElement(el, dir, file).clone();
-    // Volumes may sit in the node document under <pool file=…> or inline in the pool; they are not part of its definition.
-    const vols = [...el.elements('volume'), ...(el.attr('file') === undefined ? [] : poolEl.elements('volume'))];
+    // As libvirt's test driver, a `<pool file=…>` is replaced by the file's
+    // root, children and all: `<volume>` elements under it in the node
+    // document are not loaded (testnode.xml's default-vol), those in the
+    // pool (inline or in its file) are. They are not part of its definition.
+    const vols = poolEl.elements('volume');
     poolEl.children = poolEl.children.filter((c) => typeof c === 'string' || c.name !== 'volume');
     const pool = host.addPool(storagePoolFromElement(poolEl), true, true);
     for (const v of vols) host.addVolume(pool, storageVolFromElement(resolveElement(v, dir, file), pool.def));
