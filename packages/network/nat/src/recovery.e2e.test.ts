@@ -61,7 +61,9 @@ describe.skipIf(!canRunNetworkTests().ok)('network crash recovery (real kernel)'
   it('restarts a dnsmasq that died', async () => {
     const pid = Number((await readFile(pidFile(), 'utf8')).trim());
     process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 50 && existsSync(`/proc/${pid}/cmdline`) && (await readFile(`/proc/${pid}/cmdline`, 'utf8')) !== ''; i++) await new Promise((r) => setTimeout(r, 20));
+    // Gone, or a zombie (empty cmdline); the file may vanish between two looks, so a failed read counts as gone.
+    const cmdline = () => readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    for (let i = 0; i < 250 && (await cmdline()) !== ''; i++) await new Promise((r) => setTimeout(r, 20));
     const c = await open();
     expect((await c.lookupNetwork(name)).lastSummary.active).toBe(true);
     const again = Number((await readFile(pidFile(), 'utf8')).trim());
