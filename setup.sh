@@ -13,6 +13,8 @@ PACKAGES=(
   lvm2 e2fsprogs tgt libiscsi-bin nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils nfs-common   # storage pools
   openssh-server openssh-client                       # remote over SSH
   socat
+  libvirt0                                            # libvirt's RelaxNG schemas for --validate (/usr/share/libvirt/schemas)
+  libxml2-utils                                       # xmllint: the validator's reference in its differential test
 )
 
 missing=()

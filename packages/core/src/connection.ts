@@ -52,6 +52,7 @@ import { stateDirsFor } from './paths.js';
 import { migrationFlagsOf, runMigration } from './migration.js';
 import { isRemoteUri, parseUri, type VirtUri } from './uri.js';
 import { DEFAULT_XML_LIMITS } from './xml/parse.js';
+import { validateLibvirtXml, type LibvirtSchemaKind } from './xml/relaxng/index.js';
 import { isUuid, parseUuid } from './xml/values.js';
 
 /** Hooks other core modules (the local network and storage drivers) register to serve local URIs. */
@@ -112,6 +113,16 @@ function checkXml(what: string, xml: unknown): string {
   need(typeof xml === 'string' && xml.trim() !== '', `${what} XML must be a non-empty string`);
   need(xml.length <= DEFAULT_XML_LIMITS.maxBytes, `${what} XML is larger than ${DEFAULT_XML_LIMITS.maxBytes} bytes`);
   return xml;
+}
+
+/**
+ * `validate`: libvirt's RelaxNG schema check, here for every driver. When the
+ * schemas are found the driver's own model check is not needed (validate is
+ * cleared for it); when they are not, the driver's check is the fallback.
+ */
+function schemaValidated<O extends { validate?: boolean }>(kind: LibvirtSchemaKind, xml: string, opts: O): O {
+  if (!opts.validate || !validateLibvirtXml(kind, xml)) return opts;
+  return { ...opts, validate: false };
 }
 
 function checkCount(what: string, n: unknown, max = Number.MAX_SAFE_INTEGER): number {
@@ -405,12 +416,14 @@ export class Connection {
 
   async defineDomainXml(xml: string, opts: DomainDefineOptions = {}): Promise<DomainHandle> {
     checkXml('domain', xml);
+    opts = schemaValidated('domain', xml, opts);
     const s = await this.run('virDomainDefineXML', { cap: 'domain.lifecycle', modify: true, lock: 'define' }, () => this.domainsDriver.defineDomain(xml, opts));
     return new DomainHandle(this, s);
   }
 
   async createDomainXml(xml: string, opts: DomainStartOptions = {}): Promise<DomainHandle> {
     checkXml('domain', xml);
+    opts = schemaValidated('domain', xml, opts);
     const s = await this.run('virDomainCreateXML', { cap: 'domain.lifecycle', modify: true, lock: 'define' }, () => this.domainsDriver.createDomain(xml, opts));
     return new DomainHandle(this, s);
   }
@@ -475,12 +488,14 @@ export class Connection {
 
   async defineNetworkXml(xml: string, opts: { validate?: boolean } = {}): Promise<NetworkHandle> {
     checkXml('network', xml);
+    opts = schemaValidated('network', xml, opts);
     const s = await this.run('virNetworkDefineXML', { cap: 'network', modify: true, lock: 'network-define' }, () => this.networks.defineNetwork(xml, opts));
     return new NetworkHandle(this, s);
   }
 
   async createNetworkXml(xml: string, opts: { validate?: boolean } = {}): Promise<NetworkHandle> {
     checkXml('network', xml);
+    opts = schemaValidated('network', xml, opts);
     const s = await this.run('virNetworkCreateXML', { cap: 'network', modify: true, lock: 'network-define' }, () => this.networks.createNetwork(xml, opts));
     return new NetworkHandle(this, s);
   }
@@ -515,6 +530,7 @@ export class Connection {
 
   async defineStoragePoolXml(xml: string, opts: { validate?: boolean } = {}): Promise<StoragePoolHandle> {
     checkXml('storage pool', xml);
+    opts = schemaValidated('storagepool', xml, opts);
     const s = await this.run('virStoragePoolDefineXML', { cap: 'storage', modify: true, lock: 'pool-define' }, () => this.storage.definePool(xml, opts));
     return new StoragePoolHandle(this, s);
   }
@@ -910,11 +926,13 @@ export class StoragePoolHandle {
   }
   async createVolumeXml(xml: string, opts: VolumeCreateOptions = {}, job?: JobContext): Promise<StorageVolHandle> {
     checkXml('storage volume', xml);
+    opts = schemaValidated('storagevol', xml, opts);
     const v = await this.op('virStorageVolCreateXML', true, (s) => s.createVolume(this.uuid, xml, opts, job));
     return new StorageVolHandle(this.conn, v);
   }
   async createVolumeXmlFrom(xml: string, source: StorageVolHandle, opts: VolumeCreateOptions = {}, job?: JobContext): Promise<StorageVolHandle> {
     checkXml('storage volume', xml);
+    opts = schemaValidated('storagevol', xml, opts);
     const v = await this.op('virStorageVolCreateXMLFrom', true, (s) => s.createVolumeFrom(this.uuid, xml, source.ref, opts, job));
     return new StorageVolHandle(this.conn, v);
   }

@@ -21,3 +21,4 @@ export * from './models/capabilities/index.js';
 export * from './network/index.js';
 export * from './migration.js';
 export * from './host-process.js';
+export * from './xml/relaxng/index.js';
