@@ -68,6 +68,15 @@ describe('virtkit on test:///default', () => {
     expect((await vk('list --foo')).err).toBe("error: command 'list' doesn't support option --foo\n");
     expect((await vk('dominfo')).err).toBe("error: command 'dominfo' requires <domain> option\n");
     expect((await vk('start test')).err).toBe('error: Domain is already active\n');
+    // What the command could not do, then the driver's reason, as virsh reports them.
+    const twice = await vk('suspend test; suspend test; resume test');
+    expect(twice.code).toBe(0);
+    expect(twice.err.split('\n')[0]).toBe("error: Failed to suspend domain 'test'");
+    expect(twice.err.split('\n')[1]).toMatch(/^error: .*already paused/);
+    const pool = await vk('pool-info nosuch');
+    expect(pool.code).toBe(1);
+    expect(pool.err.split('\n').slice(0, 2)).toEqual(["error: failed to get pool 'nosuch'", expect.stringMatching(/^error: Storage pool not found: .*'nosuch'/)]);
+    expect((await vk('net-start default')).err.split('\n')[0]).toBe('error: Failed to start network default');
   });
 
   it('selects parts of the XML with --xpath', async () => {

@@ -54,3 +54,26 @@ export const JSON_OPTION: OptionDef = { name: 'json', type: 'bool', help: 'print
 export function domainOption(help = 'domain name, id or uuid'): OptionDef {
   return { name: 'domain', type: 'string', required: true, positional: true, help };
 }
+
+/**
+ * virsh's two-line failure report: what the command could not do
+ * (`Failed to start domain 'x'`), then the driver's reason, each on its own
+ * `error:` line. Scripts that grep virsh's output find the same lines.
+ */
+export class CommandFailure extends Error {
+  constructor(
+    readonly what: string,
+    readonly reason: unknown,
+  ) {
+    super(what);
+  }
+}
+
+/** Awaits a driver call whose failure virsh reports as `what`, then the reason. */
+export async function failingAs<T>(what: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    throw new CommandFailure(what, err);
+  }
+}

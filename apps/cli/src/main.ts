@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { VirtError, type JobContext } from '@virtkit/core';
-import type { CommandContext, CommandDef } from './command.js';
+import { CommandFailure, type CommandContext, type CommandDef } from './command.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import { cliVersion } from './commands/host.js';
 import { bindOptions, splitCommandArgv, splitCommandString, type RawCommand } from './parse.js';
@@ -107,11 +107,14 @@ function usage(): string {
   return `${s}\n  (specify help <command> for details about the command)\n\n`;
 }
 
+/** A failed lookup as virsh reports it: `failed to get pool 'x'`, then the reason (for domains, that line alone). */
 function notFound(kind: string, name: string, extra = ''): (err: unknown) => never {
   return (err: unknown) => {
     const codes = ['NO_DOMAIN', 'NO_NETWORK', 'NO_STORAGE_POOL', 'NO_STORAGE_VOL', 'NO_INTERFACE', 'INVALID_ARG'] as const;
     if (err instanceof VirtError && (codes as readonly string[]).includes(err.code)) {
-      throw new VirtError(err.code, `failed to get ${kind} '${name}'${extra}`, { origin: err.origin, cause: err });
+      const what = `failed to get ${kind} '${name}'${extra}`;
+      if (kind === 'domain') throw new VirtError(err.code, what, { origin: err.origin, cause: err });
+      throw new CommandFailure(what, err);
     }
     throw err;
   };
@@ -188,7 +191,10 @@ export async function runCommands(cmds: RawCommand[], session: Session, out: Out
       ok = (await cmd.run(ctx)) !== false;
     } catch (err) {
       ok = false;
-      out.error(errorMessage(err, debug));
+      if (err instanceof CommandFailure) {
+        out.error(err.what);
+        out.error(errorMessage(err.reason, debug));
+      } else out.error(errorMessage(err, debug));
     }
     if (!session.options.quiet) out.write('\n');
   }

@@ -1,8 +1,9 @@
-import type { CommandContext, CommandDef, OptionDef } from '../command.js';
+import { failingAs, type CommandContext, type CommandDef, type OptionDef } from '../command.js';
 
 /**
  * `autostart`, `net-autostart`, `pool-autostart`: one shape, three objects.
- * `label` prints the object as virsh does in its message ("Domain 'x'", "Network x").
+ * `label` prints the object as virsh does in its message ("Domain 'x'", "Network x"),
+ * `failed` its failure ("Failed to mark domain 'x' as autostarted").
  */
 export function autostartCommand(o: {
   name: string;
@@ -11,6 +12,7 @@ export function autostartCommand(o: {
   option: OptionDef;
   lookup: (ctx: CommandContext) => Promise<{ name: string; setAutostart(on: boolean): Promise<void> }>;
   label: (name: string) => string;
+  failed: (name: string, on: boolean) => string;
 }): CommandDef {
   return {
     name: o.name,
@@ -20,7 +22,7 @@ export function autostartCommand(o: {
     async run(ctx) {
       const obj = await o.lookup(ctx);
       const on = !ctx.opts.flag('disable');
-      await obj.setAutostart(on);
+      await failingAs(o.failed(obj.name, on), obj.setAutostart(on));
       ctx.out.write(`${o.label(obj.name)} ${on ? 'marked as autostarted' : 'unmarked as autostarted'}\n`);
     },
   };

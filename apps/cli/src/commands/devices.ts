@@ -1,5 +1,5 @@
 import { escapeXml, parseXml, VirtError, type DeviceChangeOptions, type DomainJobInfo, type XmlElement } from '@virtkit/core';
-import { domainOption, JSON_OPTION, type CommandContext, type CommandDef, type OptionDef } from '../command.js';
+import { domainOption, failingAs, JSON_OPTION, type CommandContext, type CommandDef, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable, prettyCapacity } from '../output.js';
 import { readXmlFile } from './domain.js';
 import { parseSize } from './storage.js';
@@ -171,7 +171,9 @@ function deviceFileCommand(name: string, summary: string, verb: 'attached' | 'de
     exclusive: IMPACT_EXCLUSIVE,
     async run(ctx) {
       const d = await ctx.domain();
-      await act(ctx, await readXmlFile(ctx.opts.req('file')), await impact(ctx, d.id >= 0));
+      const file = ctx.opts.req('file');
+      const xml = await readXmlFile(file);
+      await failingAs(`Failed to ${name.slice(0, name.indexOf('-'))} device from ${file}`, act(ctx, xml, await impact(ctx, d.id >= 0)));
       ctx.out.write(`Device ${verb} successfully\n`);
     },
   };
@@ -233,7 +235,7 @@ const attachDisk: CommandDef = {
     });
     if (o.flag('print-xml')) return void ctx.out.write(xml);
     const d = await ctx.domain();
-    await d.attachDevice(xml, await impact(ctx, d.id >= 0));
+    await failingAs('Failed to attach disk', d.attachDevice(xml, await impact(ctx, d.id >= 0)));
     ctx.out.write('Disk attached successfully\n');
   },
 };
@@ -252,7 +254,7 @@ const detachDisk: CommandDef = {
     const disk = disks.find((x) => x.child('target')?.attr('dev') === target || sourceOf(x) === target);
     if (!disk) throw new VirtError('NO_DEVICE', `No disk found whose source path or target is ${target}`);
     const { formatXml } = await import('@virtkit/core');
-    await d.detachDevice(formatXml(disk), o);
+    await failingAs('Failed to detach disk', d.detachDevice(formatXml(disk), o));
     ctx.out.write('Disk detached successfully\n');
   },
 };
@@ -300,7 +302,7 @@ const attachInterface: CommandDef = {
     });
     if (o.flag('print-xml')) return void ctx.out.write(xml);
     const d = await ctx.domain();
-    await d.attachDevice(xml, await impact(ctx, d.id >= 0));
+    await failingAs('Failed to attach interface', d.attachDevice(xml, await impact(ctx, d.id >= 0)));
     ctx.out.write('Interface attached successfully\n');
   },
 };
@@ -320,7 +322,7 @@ const detachInterface: CommandDef = {
     if (nics.length === 0) throw new VirtError('NO_DEVICE', `No interface found whose type is ${type}${mac ? ` and mac address is ${mac}` : ''}`);
     if (nics.length > 1) throw new VirtError('OPERATION_FAILED', `Domain has ${nics.length} interfaces. Please specify which one to detach using --mac`);
     const { formatXml } = await import('@virtkit/core');
-    await d.detachDevice(formatXml(nics[0]!), o);
+    await failingAs('Failed to detach interface', d.detachDevice(formatXml(nics[0]!), o));
     ctx.out.write('Interface detached successfully\n');
   },
 };

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { VirtError, type DomainHandle, type DomainInfo, type DomainState, type ShutdownMode } from '@virtkit/core';
-import { domainOption, JSON_OPTION, type CommandDef, type CommandContext, type OptionDef } from '../command.js';
+import { domainOption, failingAs, JSON_OPTION, type CommandDef, type CommandContext, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable } from '../output.js';
 import { autostartCommand } from './autostart.js';
 
@@ -62,7 +62,7 @@ function domainAction(
     options: [domainOption(), ...extra],
     async run(ctx) {
       const d = await ctx.domain();
-      await act(d, ctx);
+      await failingAs(`Failed to ${name} domain '${d.name}'`, act(d, ctx));
       say(ctx, done(d.name));
     },
   };
@@ -264,7 +264,7 @@ const define: CommandDef = {
   async run(ctx) {
     const file = ctx.opts.req('file');
     const xml = await readXmlFile(file);
-    const d = await (await ctx.conn()).defineDomainXml(xml, { validate: ctx.opts.flag('validate') });
+    const d = await failingAs(`Failed to define domain from ${file}`, (await ctx.conn()).defineDomainXml(xml, { validate: ctx.opts.flag('validate') }));
     say(ctx, `Domain '${d.name}' defined from ${file}`);
   },
 };
@@ -284,12 +284,13 @@ const undefine: CommandDef = {
   exclusive: [['nvram', 'keep-nvram']],
   async run(ctx) {
     const d = await ctx.domain();
-    await d.undefine({
+    const undefining = d.undefine({
       managedSave: ctx.opts.flag('managed-save'),
       snapshotsMetadata: ctx.opts.flag('snapshots-metadata'),
       nvram: ctx.opts.flag('nvram'),
       keepNvram: ctx.opts.flag('keep-nvram'),
     });
+    await failingAs(`Failed to undefine domain '${d.name}'`, undefining);
     say(ctx, `Domain '${d.name}' has been undefined`);
   },
 };
@@ -307,7 +308,8 @@ const create: CommandDef = {
   async run(ctx) {
     const file = ctx.opts.req('file');
     const xml = await readXmlFile(file);
-    const d = await (await ctx.conn()).createDomainXml(xml, { paused: ctx.opts.flag('paused'), autodestroy: ctx.opts.flag('autodestroy'), validate: ctx.opts.flag('validate') });
+    const creating = (await ctx.conn()).createDomainXml(xml, { paused: ctx.opts.flag('paused'), autodestroy: ctx.opts.flag('autodestroy'), validate: ctx.opts.flag('validate') });
+    const d = await failingAs(`Failed to create domain from ${file}`, creating);
     say(ctx, `Domain '${d.name}' created from ${file}`);
   },
 };
@@ -326,7 +328,8 @@ const start: CommandDef = {
   async run(ctx) {
     const d = await ctx.domain();
     if (d.id >= 0) throw new VirtError('OPERATION_INVALID', 'Domain is already active');
-    await d.start({ paused: ctx.opts.flag('paused'), autodestroy: ctx.opts.flag('autodestroy'), bypassCache: ctx.opts.flag('bypass-cache'), forceBoot: ctx.opts.flag('force-boot') });
+    const starting = d.start({ paused: ctx.opts.flag('paused'), autodestroy: ctx.opts.flag('autodestroy'), bypassCache: ctx.opts.flag('bypass-cache'), forceBoot: ctx.opts.flag('force-boot') });
+    await failingAs(`Failed to start domain '${d.name}'`, starting);
     say(ctx, `Domain '${d.name}' started`);
   },
 };
@@ -394,9 +397,10 @@ const save: CommandDef = {
   async run(ctx) {
     const d = await ctx.domain();
     const file = resolve(ctx.opts.req('file'));
+    const opts = await saveOpts(ctx);
     const job = ctx.job('Save');
     try {
-      await d.save(file, await saveOpts(ctx), job);
+      await failingAs(`Failed to save domain '${d.name}' to ${ctx.opts.req('file')}`, d.save(file, opts, job));
     } finally {
       job.done();
     }
@@ -412,9 +416,11 @@ const restore: CommandDef = {
   exclusive: [['running', 'paused']],
   async run(ctx) {
     const file = ctx.opts.req('file');
+    const opts = await saveOpts(ctx);
+    const conn = await ctx.conn();
     const job = ctx.job('Restore');
     try {
-      await (await ctx.conn()).restoreDomain(resolve(file), await saveOpts(ctx), job);
+      await failingAs(`Failed to restore domain from ${file}`, conn.restoreDomain(resolve(file), opts, job));
     } finally {
       job.done();
     }
@@ -430,9 +436,10 @@ const managedsave: CommandDef = {
   exclusive: [['running', 'paused']],
   async run(ctx) {
     const d = await ctx.domain();
+    const opts = await saveOpts(ctx);
     const job = ctx.job('Managedsave');
     try {
-      await d.managedSave(await saveOpts(ctx), job);
+      await failingAs(`Failed to save domain '${d.name}' state`, d.managedSave(opts, job));
     } finally {
       job.done();
     }
@@ -463,6 +470,7 @@ const autostart = autostartCommand({
   option: domainOption(),
   lookup: (ctx) => ctx.domain(),
   label: (n) => `Domain '${n}'`,
+  failed: (n, on) => `Failed to ${on ? 'mark' : 'unmark'} domain '${n}' as autostarted`,
 });
 
 export const domainCommands: CommandDef[] = [

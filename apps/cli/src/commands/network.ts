@@ -1,5 +1,5 @@
 import { VirtError, type NetworkUpdateCommand, type NetworkUpdateSection } from '@virtkit/core';
-import { JSON_OPTION, type CommandDef } from '../command.js';
+import { failingAs, JSON_OPTION, type CommandDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable } from '../output.js';
 import { readXmlFile } from './domain.js';
 import { editXml, printXmlWithXpath, XPATH_OPTIONS } from './xml.js';
@@ -109,7 +109,8 @@ const netDefine: CommandDef = {
   options: [fileOption, { name: 'validate', type: 'bool', help: 'validate the XML against the schema' }],
   async run(ctx) {
     const file = ctx.opts.req('file');
-    const n = await (await ctx.conn()).defineNetworkXml(await readXmlFile(file), { validate: ctx.opts.flag('validate') });
+    const xml = await readXmlFile(file);
+    const n = await failingAs(`Failed to define network from ${file}`, (await ctx.conn()).defineNetworkXml(xml, { validate: ctx.opts.flag('validate') }));
     ctx.out.write(`Network ${n.name} defined from ${file}\n`);
   },
 };
@@ -121,7 +122,8 @@ const netCreate: CommandDef = {
   options: [fileOption, { name: 'validate', type: 'bool', help: 'validate the XML against the schema' }],
   async run(ctx) {
     const file = ctx.opts.req('file');
-    const n = await (await ctx.conn()).createNetworkXml(await readXmlFile(file), { validate: ctx.opts.flag('validate') });
+    const xml = await readXmlFile(file);
+    const n = await failingAs(`Failed to create network from ${file}`, (await ctx.conn()).createNetworkXml(xml, { validate: ctx.opts.flag('validate') }));
     ctx.out.write(`Network ${n.name} created from ${file}\n`);
   },
 };
@@ -134,7 +136,7 @@ function simple(name: string, summary: string, verb: string, act: (n: Awaited<Re
     options: [netOption],
     async run(ctx) {
       const n = await ctx.network();
-      await act(n);
+      await failingAs(`Failed to ${name.slice('net-'.length)} network ${n.name}`, act(n));
       ctx.out.write(`Network ${n.name} ${verb}\n`);
     },
   };
@@ -151,6 +153,7 @@ const netAutostart = autostartCommand({
   option: netOption,
   lookup: (ctx) => ctx.network(),
   label: (n) => `Network ${n}`,
+  failed: (n, on) => `failed to ${on ? 'mark' : 'unmark'} network ${n} as autostarted`,
 });
 
 const netUuid: CommandDef = {

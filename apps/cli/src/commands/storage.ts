@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { escapeXml, parseScaled, VirtError, WIPE_ALGORITHMS, type StoragePoolHandle, type WipeAlgorithm } from '@virtkit/core';
-import { JSON_OPTION, type CommandContext, type CommandDef, type OptionDef } from '../command.js';
+import { failingAs, JSON_OPTION, type CommandContext, type CommandDef, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable, prettyCapacity } from '../output.js';
 import { readXmlFile } from './domain.js';
 import { editXml, printXmlWithXpath, XPATH_OPTIONS } from './xml.js';
@@ -165,7 +165,8 @@ const poolDefine: CommandDef = {
   options: [{ name: 'file', type: 'string', required: true, positional: true, help: 'file containing an XML pool description' }, { name: 'validate', type: 'bool', help: 'validate the XML against the schema' }],
   async run(ctx) {
     const file = ctx.opts.req('file');
-    const p = await (await ctx.conn()).defineStoragePoolXml(await readXmlFile(file), { validate: ctx.opts.flag('validate') });
+    const xml = await readXmlFile(file);
+    const p = await failingAs(`Failed to define pool from ${file}`, (await ctx.conn()).defineStoragePoolXml(xml, { validate: ctx.opts.flag('validate') }));
     ctx.out.write(`Pool ${p.name} defined from ${file}\n`);
   },
 };
@@ -178,7 +179,8 @@ const poolCreate: CommandDef = {
   exclusive: [['overwrite', 'no-overwrite']],
   async run(ctx) {
     const file = ctx.opts.req('file');
-    const p = await (await ctx.conn()).createStoragePoolXml(await readXmlFile(file), buildFlags(ctx));
+    const xml = await readXmlFile(file);
+    const p = await failingAs(`Failed to create pool from ${file}`, (await ctx.conn()).createStoragePoolXml(xml, buildFlags(ctx)));
     ctx.out.write(`Pool ${p.name} created from ${file}\n`);
   },
 };
@@ -241,7 +243,7 @@ const poolDefineAs: CommandDef = {
   async run(ctx) {
     const xml = buildPoolXmlFromOptions(ctx);
     if (ctx.opts.flag('print-xml')) return void ctx.out.write(xml);
-    const p = await (await ctx.conn()).defineStoragePoolXml(xml);
+    const p = await failingAs(`Failed to define pool ${ctx.opts.req('name')}`, (await ctx.conn()).defineStoragePoolXml(xml));
     ctx.out.write(`Pool ${p.name} defined\n`);
   },
 };
@@ -255,7 +257,7 @@ const poolCreateAs: CommandDef = {
   async run(ctx) {
     const xml = buildPoolXmlFromOptions(ctx);
     if (ctx.opts.flag('print-xml')) return void ctx.out.write(xml);
-    const p = await (await ctx.conn()).createStoragePoolXml(xml, buildFlags(ctx));
+    const p = await failingAs(`Failed to create pool ${ctx.opts.req('name')}`, (await ctx.conn()).createStoragePoolXml(xml, buildFlags(ctx)));
     ctx.out.write(`Pool ${p.name} created\n`);
   },
 };
@@ -269,7 +271,7 @@ function poolAction(name: string, summary: string, verb: string, act: (p: Storag
     exclusive: [['overwrite', 'no-overwrite']],
     async run(ctx) {
       const p = await ctx.pool();
-      await act(p, ctx);
+      await failingAs(`Failed to ${name.slice('pool-'.length)} pool ${p.name}`, act(p, ctx));
       ctx.out.write(`Pool ${p.name} ${verb}\n`);
     },
   };
@@ -296,6 +298,7 @@ const poolAutostart = autostartCommand({
   option: poolOption,
   lookup: (ctx) => ctx.pool(),
   label: (n) => `Pool ${n}`,
+  failed: (n, on) => `failed to ${on ? 'mark' : 'unmark'} pool ${n} as autostarted`,
 });
 
 const poolEdit: CommandDef = {
@@ -525,7 +528,7 @@ const volCreateAs: CommandDef = {
     if (o.flag('print-xml')) return void ctx.out.write(xml);
     const job = ctx.job('Allocating');
     try {
-      const v = await p.createVolumeXml(xml, { preallocMetadata: o.flag('prealloc-metadata') }, job);
+      const v = await failingAs(`Failed to create vol ${o.req('name')}`, p.createVolumeXml(xml, { preallocMetadata: o.flag('prealloc-metadata') }, job));
       ctx.out.write(`Vol ${v.name} created\n`);
     } finally {
       job.done();
@@ -548,7 +551,8 @@ const volCreate: CommandDef = {
     const file = ctx.opts.req('file');
     const job = ctx.job('Allocating');
     try {
-      const v = await p.createVolumeXml(await readXmlFile(file), { preallocMetadata: ctx.opts.flag('prealloc-metadata'), validate: ctx.opts.flag('validate') }, job);
+      const xml = await readXmlFile(file);
+      const v = await failingAs(`Failed to create vol from ${file}`, p.createVolumeXml(xml, { preallocMetadata: ctx.opts.flag('prealloc-metadata'), validate: ctx.opts.flag('validate') }, job));
       ctx.out.write(`Vol ${v.name} created from ${file}\n`);
     } finally {
       job.done();
@@ -575,7 +579,9 @@ const volCreateFrom: CommandDef = {
     const file = ctx.opts.req('file');
     const job = ctx.job('Copying');
     try {
-      const v = await p.createVolumeXmlFrom(await readXmlFile(file), src, { preallocMetadata: ctx.opts.flag('prealloc-metadata'), reflink: ctx.opts.flag('reflink'), validate: ctx.opts.flag('validate') }, job);
+      const xml = await readXmlFile(file);
+      const creating = p.createVolumeXmlFrom(xml, src, { preallocMetadata: ctx.opts.flag('prealloc-metadata'), reflink: ctx.opts.flag('reflink'), validate: ctx.opts.flag('validate') }, job);
+      const v = await failingAs(`Failed to create vol from ${file}`, creating);
       ctx.out.write(`Vol ${v.name} created from input vol ${src.name}\n`);
     } finally {
       job.done();
@@ -612,7 +618,8 @@ const volClone: CommandDef = {
     if (ctx.opts.flag('print-xml')) return void ctx.out.write(xml);
     const job = ctx.job('Cloning');
     try {
-      const v = await pool.createVolumeXmlFrom(xml, src, { preallocMetadata: ctx.opts.flag('prealloc-metadata'), reflink: ctx.opts.flag('reflink') }, job);
+      const cloning = pool.createVolumeXmlFrom(xml, src, { preallocMetadata: ctx.opts.flag('prealloc-metadata'), reflink: ctx.opts.flag('reflink') }, job);
+      const v = await failingAs(`Failed to clone vol from ${src.name}`, cloning);
       ctx.out.write(`Vol ${v.name} cloned from ${src.name}\n`);
     } finally {
       job.done();
@@ -627,7 +634,7 @@ const volDelete: CommandDef = {
   options: [volOption, volPoolOption, { name: 'delete-snapshots', type: 'bool', help: 'delete snapshots associated with volume (must be supported by storage driver)' }],
   async run(ctx) {
     const v = await ctx.volume();
-    await v.delete({ deleteSnapshots: ctx.opts.flag('delete-snapshots') });
+    await failingAs(`Failed to delete vol ${v.name}`, v.delete({ deleteSnapshots: ctx.opts.flag('delete-snapshots') }));
     ctx.out.write(`Vol ${v.name} deleted\n`);
   },
 };
@@ -654,7 +661,8 @@ const volResize: CommandDef = {
     }
     const size = parseSize(text, 'capacity');
     const delta = ctx.opts.flag('delta') || negative;
-    await v.resize(negative ? -size : size, { allocate: ctx.opts.flag('allocate'), delta, shrink: ctx.opts.flag('shrink') });
+    const resizing = v.resize(negative ? -size : size, { allocate: ctx.opts.flag('allocate'), delta, shrink: ctx.opts.flag('shrink') });
+    await failingAs(`Failed to change size of volume '${v.name}' ${delta ? 'by' : 'to'} ${ctx.opts.req('capacity')}`, resizing);
     ctx.out.write(delta ? `Size of volume '${v.name}' successfully changed by ${ctx.opts.req('capacity')}\n` : `Size of volume '${v.name}' successfully changed to ${ctx.opts.req('capacity')}\n`);
   },
 };
@@ -670,7 +678,7 @@ const volWipe: CommandDef = {
     if (!(WIPE_ALGORITHMS as readonly string[]).includes(alg)) throw new VirtError('INVALID_ARG', `Unsupported algorithm '${alg}'`);
     const job = ctx.job('Wiping');
     try {
-      await v.wipe(alg, job);
+      await failingAs(`Failed to wipe vol ${v.name}`, v.wipe(alg, job));
     } finally {
       job.done();
     }
