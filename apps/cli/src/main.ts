@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, appendFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { VirtError, type JobContext } from '@virtkit/core';
+import { libvirtErrorText, VirtError, type JobContext } from '@virtkit/core';
 import { CommandFailure, type CommandContext, type CommandDef } from './command.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import { cliVersion } from './commands/host.js';
@@ -193,7 +193,8 @@ export async function runCommands(cmds: RawCommand[], session: Session, out: Out
       ok = false;
       if (err instanceof CommandFailure) {
         out.error(err.what);
-        out.error(errorMessage(err.reason, debug));
+        // The reason comes from the API: worded as libvirt words errors of its code.
+        out.error(err.reason instanceof VirtError ? libvirtErrorText(err.reason) : errorMessage(err.reason, debug));
       } else out.error(errorMessage(err, debug));
     }
     if (!session.options.quiet) out.write('\n');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, VirtError } from './errors.js';
+import { ERROR_CODES, libvirtErrorText, VirtError } from './errors.js';
 
 describe('VirtError', () => {
   it('round-trips through JSON with its cause', () => {
@@ -23,5 +23,20 @@ describe('VirtError', () => {
   it('keeps its code list append-only (the first codes never move)', () => {
     expect(ERROR_CODES.slice(0, 5)).toEqual(['INTERNAL_ERROR', 'NO_SUPPORT', 'NO_CONNECT', 'INVALID_CONN', 'INVALID_ARG']);
     expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
+  });
+});
+
+describe('libvirtErrorText', () => {
+  it('words an error as libvirt does for its code, once', () => {
+    expect(libvirtErrorText(new VirtError('OPERATION_INVALID', "domain 'x' is not running"))).toBe("Requested operation is not valid: domain 'x' is not running");
+    expect(libvirtErrorText(new VirtError('OPERATION_INVALID', "Requested operation is not valid: domain 'x' is not running"))).toBe(
+      "Requested operation is not valid: domain 'x' is not running",
+    );
+    expect(libvirtErrorText(new VirtError('XML_ERROR', "<memory>: invalid value 'x'"))).toBe("XML error: <memory>: invalid value 'x'");
+    expect(libvirtErrorText(new VirtError('NO_STORAGE_POOL', "Storage pool not found: no storage pool with matching name 'p'"))).toBe(
+      "Storage pool not found: no storage pool with matching name 'p'",
+    );
+    // libvirt prints system errors bare
+    expect(libvirtErrorText(new VirtError('SYSTEM_ERROR', 'cannot open /x: ENOENT'))).toBe('cannot open /x: ENOENT');
   });
 });

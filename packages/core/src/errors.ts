@@ -116,6 +116,48 @@ export class VirtError extends Error {
   }
 }
 
+/** The words libvirt puts before an error's details for its code (virErrorMsg), where it has them. */
+const LIBVIRT_PREFIXES: Partial<Record<ErrorCode, string>> = {
+  INTERNAL_ERROR: 'internal error',
+  NO_SUPPORT: 'this function is not supported by the connection driver',
+  INVALID_ARG: 'invalid argument',
+  OPERATION_FAILED: 'operation failed',
+  OPERATION_INVALID: 'Requested operation is not valid',
+  OPERATION_DENIED: 'operation forbidden',
+  OPERATION_TIMEOUT: 'Timed out during operation',
+  OPERATION_ABORTED: 'operation aborted',
+  XML_ERROR: 'XML error',
+  CONFIG_UNSUPPORTED: 'unsupported configuration',
+  CONF_SYNTAX: 'configuration file syntax error',
+  NO_DOMAIN: 'Domain not found',
+  NO_NETWORK: 'Network not found',
+  NO_STORAGE_POOL: 'Storage pool not found',
+  NO_STORAGE_VOL: 'Storage volume not found',
+  NO_INTERFACE: 'Interface not found',
+  NO_SECRET: 'Secret not found',
+  NO_DOMAIN_SNAPSHOT: 'Domain snapshot not found',
+  STORAGE_POOL_BUILT: 'Storage pool already built',
+  AUTH_FAILED: 'authentication failed',
+  AUTH_CANCELLED: 'authentication cancelled',
+  ACCESS_DENIED: 'access denied',
+  RESOURCE_BUSY: 'resource busy',
+  ARGUMENT_UNSUPPORTED: 'argument unsupported',
+  MIGRATE_UNSAFE: 'Unsafe migration',
+  AGENT_UNRESPONSIVE: 'Guest agent is not responding',
+  INVALID_MAC: 'invalid MAC address',
+};
+
+/**
+ * An error as libvirt words it for its code, `Requested operation is not
+ * valid: domain 'x' is not running`: what virsh prints, for tools that
+ * compare. A message that already starts with the words keeps them once.
+ */
+export function libvirtErrorText(err: VirtError): string {
+  const prefix = LIBVIRT_PREFIXES[err.code];
+  if (!prefix || err.message.toLowerCase().startsWith(prefix.toLowerCase())) return err.message;
+  return `${prefix}: ${err.message}`;
+}
+
 /**
  * Wraps a failure of a system call or a child process into a VirtError that
  * names the object, keeping the original as `cause`.
