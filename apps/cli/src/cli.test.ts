@@ -25,6 +25,16 @@ describe('virtkit on test:///default', () => {
     expect(await vk('list', '--all')).toEqual({ code: 0, out: ' Id   Name   State\n----------------------\n 1    test   running\n\n', err: '' });
   });
 
+  it('shows domain titles with list --title, as virsh lays them out', async () => {
+    const titled = join(dir, 't.xml');
+    writeFileSync(titled, "<domain type='test'><name>titled</name><title>web front</title><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>");
+    const r = await vk(`define ${titled}; list --all --title; list --all --title --json; undefine titled`);
+    expect(r.err).toBe('');
+    const [, table, json] = r.out.split('\n\n');
+    expect(table).toBe(' Id   Name     State      Title\n-------------------------------------\n 1    test     running    \n -    titled   shut off   web front');
+    expect(JSON.parse(json!)).toEqual([{ id: 1, name: 'test', state: 'running', title: '' }, { id: null, name: 'titled', state: 'shut off', title: 'web front' }]);
+  });
+
   it('prints listings and info as JSON', async () => {
     const r = await vk('list --all --json');
     expect(JSON.parse(r.out)).toEqual([{ id: 1, name: 'test', state: 'running' }]);

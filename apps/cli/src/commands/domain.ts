@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { VirtError, type DomainHandle, type DomainInfo, type DomainState, type ShutdownMode } from '@virtkit/core';
+import { parseDomainXml, VirtError, type DomainHandle, type DomainInfo, type DomainState, type ShutdownMode } from '@virtkit/core';
 import { domainOption, failingAs, JSON_OPTION, type CommandDef, type CommandContext, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable } from '../output.js';
 import { autostartCommand } from './autostart.js';
@@ -104,6 +104,7 @@ const list: CommandDef = {
     { name: 'id', type: 'bool', help: 'list domain IDs only' },
     { name: 'table', type: 'bool', help: 'list table (default)' },
     { name: 'managed-save', type: 'bool', help: 'mark inactive domains with managed save state' },
+    { name: 'title', type: 'bool', help: 'show domain title' },
     JSON_OPTION,
   ],
   exclusive: [['table', 'name'], ['table', 'uuid'], ['table', 'id']],
@@ -146,7 +147,8 @@ const list: CommandDef = {
           }));
         ctx.out.write(formatJson(rows));
       } else {
-        ctx.out.write(formatJson(doms.map((d) => ({ id: d.id >= 0 ? d.id : null, name: d.name, state: stateOf(d) }))));
+        const titles = o.flag('title') ? await Promise.all(doms.map(titleOf)) : [];
+        ctx.out.write(formatJson(doms.map((d, i) => ({ id: d.id >= 0 ? d.id : null, name: d.name, state: stateOf(d), ...(o.flag('title') ? { title: titles[i] } : {}) }))));
       }
       return;
     }
@@ -163,15 +165,21 @@ const list: CommandDef = {
       }
       return;
     }
+    const titles = o.flag('title') ? await Promise.all(doms.map(titleOf)) : undefined;
     ctx.out.write(
       formatTable(
-        ['Id', 'Name', 'State'],
-        doms.map((d) => [d.id >= 0 ? String(d.id) : '-', d.name, stateOf(d)]),
+        titles ? ['Id', 'Name', 'State', 'Title'] : ['Id', 'Name', 'State'],
+        doms.map((d, i) => [d.id >= 0 ? String(d.id) : '-', d.name, stateOf(d), ...(titles ? [titles[i]!] : [])]),
         !ctx.session.options.quiet,
       ),
     );
   },
 };
+
+/** A domain's `<title>` (virsh list --title), empty when it has none. */
+async function titleOf(d: DomainHandle): Promise<string> {
+  return parseDomainXml(await d.getXmlDesc()).title ?? '';
+}
 
 function infoPairs(d: DomainHandle, info: DomainInfo): Array<[string, string]> {
   const pairs: Array<[string, string]> = [
