@@ -35,6 +35,18 @@ describe('virtkit on test:///default', () => {
     expect(JSON.parse(json!)).toEqual([{ id: 1, name: 'test', state: 'running', title: '' }, { id: null, name: 'titled', state: 'shut off', title: 'web front' }]);
   });
 
+  it('prints domstats as virsh does: asked groups only, reasons as numbers, --list-* filters', async () => {
+    expect((await vk('domstats --state')).out).toBe("Domain: 'test'\n  state.state=1\n  state.reason=0\n\n");
+    expect((await vk('domstats --state --list-shutoff')).out).toBe('\n');
+    expect((await vk('suspend test; domstats --state --list-paused; resume test')).out).toContain("Domain: 'test'\n  state.state=3\n  state.reason=1\n");
+  });
+
+  it('prints the device a detach would remove with --print-xml, and keeps it', async () => {
+    const r = await vk('detach-interface test network --print-xml; domiflist test');
+    expect(r.out).toMatch(/^<interface type='network'>\n[\s\S]*<\/interface>\n/);
+    expect(r.out).toContain('testnet0');
+  });
+
   it('prints listings and info as JSON', async () => {
     const r = await vk('list --all --json');
     expect(JSON.parse(r.out)).toEqual([{ id: 1, name: 'test', state: 'running' }]);

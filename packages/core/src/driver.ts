@@ -95,6 +95,26 @@ export interface VersionInfo {
 export const DOMAIN_STATES = ['nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'pmsuspended'] as const;
 export type DomainState = (typeof DOMAIN_STATES)[number];
 
+/** libvirt's reason enums per state (virDomainRunningReason, …), by name; virsh's wordings as aliases. */
+const STATE_REASONS: Record<DomainState, string[]> = {
+  nostate: ['unknown'],
+  running: ['unknown', 'booted', 'migrated', 'restored', 'fromsnapshot', 'unpaused', 'migrationcanceled', 'savecanceled', 'wakeup', 'crashed', 'postcopy', 'postcopyfailed'],
+  blocked: ['unknown'],
+  paused: ['unknown', 'user', 'migration', 'save', 'dump', 'ioerror', 'watchdog', 'fromsnapshot', 'shuttingdown', 'snapshot', 'crashed', 'startingup', 'postcopy', 'postcopyfailed', 'apierror'],
+  shutdown: ['unknown', 'user'],
+  shutoff: ['unknown', 'shutdown', 'destroyed', 'crashed', 'migrated', 'saved', 'failed', 'fromsnapshot', 'daemon'],
+  crashed: ['unknown', 'panicked'],
+  pmsuspended: ['unknown'],
+};
+const REASON_ALIASES: Record<string, string> = { migrating: 'migration', saving: 'save', dumping: 'dump', creatingsnapshot: 'snapshot', eventwakeup: 'wakeup' };
+
+/** A state reason as libvirt's number for its state (what `virsh domstats` prints); 0 (unknown) when it has none. */
+export function domainStateReasonCode(state: DomainState, reason: string): number {
+  const key = reason.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const i = STATE_REASONS[state].indexOf(REASON_ALIASES[key] ?? key);
+  return i < 0 ? 0 : i;
+}
+
 /** A domain as listings and lookups return it. `id` is -1 when inactive. */
 export interface DomainSummary {
   id: number;

@@ -1,6 +1,7 @@
-import { escapeXml, parseXml, VirtError, type DeviceChangeOptions, type DomainJobInfo, type XmlElement } from '@virtkit/core';
+import { DOMAIN_STATES, domainStateReasonCode, escapeXml, parseXml, VirtError, type Connection, type DeviceChangeOptions, type DomainJobInfo, type DomainState, type XmlElement } from '@virtkit/core';
 import { domainOption, failingAs, JSON_OPTION, type CommandContext, type CommandDef, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable, prettyCapacity } from '../output.js';
+import { consoleCmd } from './console.js';
 import { readXmlFile } from './domain.js';
 import { parseSize } from './storage.js';
 
@@ -90,6 +91,12 @@ const domstats: CommandDef = {
     { name: 'block', type: 'bool', help: 'report domain block device statistics' },
     { name: 'list-active', type: 'bool', help: 'list only active domains' },
     { name: 'list-inactive', type: 'bool', help: 'list only inactive domains' },
+    { name: 'list-persistent', type: 'bool', help: 'list only persistent domains' },
+    { name: 'list-transient', type: 'bool', help: 'list only transient domains' },
+    { name: 'list-running', type: 'bool', help: 'list only running domains' },
+    { name: 'list-paused', type: 'bool', help: 'list only paused domains' },
+    { name: 'list-shutoff', type: 'bool', help: 'list only shutoff domains' },
+    { name: 'list-other', type: 'bool', help: 'list only domains in other states' },
     JSON_OPTION,
   ],
   async run(ctx) {
@@ -97,18 +104,38 @@ const domstats: CommandDef = {
     const names = ctx.opts.list('domain');
     const doms = names.length
       ? await Promise.all(names.map((n) => conn.resolveDomain(n).catch(() => { throw new VirtError('NO_DOMAIN', `failed to get domain '${n}'`); })))
-      : await conn.listAllDomains({ active: !ctx.opts.flag('list-inactive'), inactive: !ctx.opts.flag('list-active') });
+      : await conn.listAllDomains(statsFilter(ctx));
     const groups = (['state', 'cpu-total', 'balloon', 'vcpu', 'interface', 'block'] as const).filter((g) => ctx.opts.flag(g)).map((g) => (g === 'cpu-total' ? 'cpu' : g === 'interface' ? 'net' : g));
     const all = [] as Array<{ name: string; stats: Record<string, unknown> }>;
-    for (const d of doms) all.push({ name: d.name, stats: await d.getStats(groups.length ? groups : undefined) });
+    for (const d of doms) all.push({ name: d.name, stats: virshStats(await d.getStats(groups.length ? groups : undefined)) });
     if (ctx.json) return void ctx.out.write(formatJson(all));
-    for (const { name, stats } of all) {
-      ctx.out.write(`Domain: '${name}'\n`);
-      for (const [k, v] of Object.entries(stats)) ctx.out.write(`  ${k}=${v}\n`);
-      ctx.out.write('\n');
-    }
+    ctx.out.write(all.map(({ name, stats }) => `Domain: '${name}'\n${Object.entries(stats).map(([k, v]) => `  ${k}=${v}\n`).join('')}`).join('\n'));
   },
 };
+
+/** Stats as virsh prints them: the state reason as libvirt's number for the state. */
+function virshStats(stats: Record<string, unknown>): Record<string, unknown> {
+  const state = DOMAIN_STATES[Number(stats['state.state'])];
+  const reason = stats['state.reason'];
+  return state && typeof reason === 'string' ? { ...stats, 'state.reason': domainStateReasonCode(state, reason) } : stats;
+}
+
+/** domstats' --list-* options as a domain listing filter (virConnectGetAllDomainStats' flags). */
+function statsFilter(ctx: CommandContext): Parameters<Connection['listAllDomains']>[0] {
+  const f = (n: string) => ctx.opts.flag(n);
+  const state: DomainState[] = [];
+  if (f('list-running')) state.push('running');
+  if (f('list-paused')) state.push('paused');
+  if (f('list-shutoff')) state.push('shutoff');
+  if (f('list-other')) state.push('nostate', 'blocked', 'shutdown', 'crashed', 'pmsuspended');
+  return {
+    active: !f('list-inactive') || f('list-active'),
+    inactive: !f('list-active') || f('list-inactive'),
+    persistent: f('list-persistent'),
+    transient: f('list-transient'),
+    ...(state.length ? { state } : {}),
+  };
+}
 
 const setmem: CommandDef = {
   name: 'setmem',
@@ -244,7 +271,12 @@ const detachDisk: CommandDef = {
   name: 'detach-disk',
   group: 'Domain Management',
   summary: 'detach disk device',
-  options: [domainOption(), { name: 'target', type: 'string', required: true, positional: true, help: 'target of disk device' }, ...IMPACT_OPTIONS],
+  options: [
+    domainOption(),
+    { name: 'target', type: 'string', required: true, positional: true, help: 'target of disk device' },
+    { name: 'print-xml', type: 'bool', help: 'print XML document rather than detach the disk' },
+    ...IMPACT_OPTIONS,
+  ],
   exclusive: IMPACT_EXCLUSIVE,
   async run(ctx) {
     const d = await ctx.domain();
@@ -254,6 +286,7 @@ const detachDisk: CommandDef = {
     const disk = disks.find((x) => x.child('target')?.attr('dev') === target || sourceOf(x) === target);
     if (!disk) throw new VirtError('NO_DEVICE', `No disk found whose source path or target is ${target}`);
     const { formatXml } = await import('@virtkit/core');
+    if (ctx.opts.flag('print-xml')) return void ctx.out.write(`${formatXml(disk)}\n`);
     await failingAs('Failed to detach disk', d.detachDevice(formatXml(disk), o));
     ctx.out.write('Disk detached successfully\n');
   },
@@ -311,7 +344,13 @@ const detachInterface: CommandDef = {
   name: 'detach-interface',
   group: 'Domain Management',
   summary: 'detach network interface',
-  options: [domainOption(), { name: 'type', type: 'string', required: true, positional: true, help: 'network interface type' }, { name: 'mac', type: 'string', help: 'MAC address' }, ...IMPACT_OPTIONS],
+  options: [
+    domainOption(),
+    { name: 'type', type: 'string', required: true, positional: true, help: 'network interface type' },
+    { name: 'mac', type: 'string', help: 'MAC address' },
+    { name: 'print-xml', type: 'bool', help: 'print XML document rather than detach the interface' },
+    ...IMPACT_OPTIONS,
+  ],
   exclusive: IMPACT_EXCLUSIVE,
   async run(ctx) {
     const d = await ctx.domain();
@@ -322,52 +361,9 @@ const detachInterface: CommandDef = {
     if (nics.length === 0) throw new VirtError('NO_DEVICE', `No interface found whose type is ${type}${mac ? ` and mac address is ${mac}` : ''}`);
     if (nics.length > 1) throw new VirtError('OPERATION_FAILED', `Domain has ${nics.length} interfaces. Please specify which one to detach using --mac`);
     const { formatXml } = await import('@virtkit/core');
+    if (ctx.opts.flag('print-xml')) return void ctx.out.write(`${formatXml(nics[0]!)}\n`);
     await failingAs('Failed to detach interface', d.detachDevice(formatXml(nics[0]!), o));
     ctx.out.write('Interface detached successfully\n');
-  },
-};
-
-const consoleCmd: CommandDef = {
-  name: 'console',
-  group: 'Domain Management',
-  summary: 'connect to the guest console',
-  options: [domainOption(), { name: 'devname', type: 'string', help: 'character device name' }, { name: 'force', type: 'bool', help: 'force console connection (disconnect already connected sessions)' }, { name: 'safe', type: 'bool', help: 'only connect if safe console handling is supported' }],
-  async run(ctx) {
-    const d = await ctx.domain();
-    const dev = ctx.opts.str('devname');
-    const stream = await d.openConsole({ ...(dev ? { device: dev } : {}), force: ctx.opts.flag('force') });
-    ctx.out.write(`Connected to domain '${d.name}'\nEscape character is ^] (Ctrl + ])\n`);
-    const stdin = process.stdin;
-    const tty = stdin.isTTY;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        stdin.off('data', onData);
-        if (tty) stdin.setRawMode(false);
-        stdin.pause();
-        // A paused pipe still keeps Node running until EOF: let it go (virsh leaves on ^] at once).
-        (stdin as { unref?: () => void }).unref?.();
-        stream.destroy();
-        resolve();
-      };
-      const onData = (chunk: Buffer) => {
-        const esc = chunk.indexOf(0x1d);
-        if (esc >= 0) {
-          if (esc > 0) stream.write(chunk.subarray(0, esc));
-          done();
-          return;
-        }
-        stream.write(chunk);
-      };
-      if (tty) stdin.setRawMode(true);
-      (stdin as { ref?: () => void }).ref?.();
-      stdin.on('data', onData);
-      stdin.resume();
-      stream.on('data', (b: Buffer) => ctx.out.write(b.toString('latin1')));
-      stream.on('close', done);
-      stream.on('error', done);
-      stdin.on('end', done);
-    });
-    ctx.out.write('\n');
   },
 };
 

@@ -4,6 +4,7 @@ import { parseDomainXml, VirtError, type DomainHandle, type DomainInfo, type Dom
 import { domainOption, failingAs, JSON_OPTION, type CommandDef, type CommandContext, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable } from '../output.js';
 import { autostartCommand } from './autostart.js';
+import { attachConsole } from './console.js';
 
 const STATE_TEXT: Record<DomainState, string> = {
   nostate: 'no state',
@@ -309,6 +310,7 @@ const create: CommandDef = {
   summary: 'create a domain from an XML file',
   options: [
     { name: 'file', type: 'string', required: true, positional: true, help: 'file containing an XML domain description' },
+    { name: 'console', type: 'bool', help: 'attach to console after creation' },
     { name: 'paused', type: 'bool', help: 'leave the guest paused after creation' },
     { name: 'autodestroy', type: 'bool', help: 'automatically destroy the guest when virsh disconnects' },
     { name: 'validate', type: 'bool', help: 'validate the XML against the schema' },
@@ -319,6 +321,7 @@ const create: CommandDef = {
     const creating = (await ctx.conn()).createDomainXml(xml, { paused: ctx.opts.flag('paused'), autodestroy: ctx.opts.flag('autodestroy'), validate: ctx.opts.flag('validate') });
     const d = await failingAs(`Failed to create domain from ${file}`, creating);
     say(ctx, `Domain '${d.name}' created from ${file}`);
+    if (ctx.opts.flag('console')) await attachConsole(ctx, d);
   },
 };
 
@@ -328,6 +331,7 @@ const start: CommandDef = {
   summary: 'start a (previously defined) inactive domain',
   options: [
     domainOption('name of the inactive domain'),
+    { name: 'console', type: 'bool', help: 'attach to console after creation' },
     { name: 'paused', type: 'bool', help: 'leave the guest paused after creation' },
     { name: 'autodestroy', type: 'bool', help: 'automatically destroy the guest when virsh disconnects' },
     { name: 'bypass-cache', type: 'bool', help: 'avoid file system cache when loading' },
@@ -339,6 +343,7 @@ const start: CommandDef = {
     const starting = d.start({ paused: ctx.opts.flag('paused'), autodestroy: ctx.opts.flag('autodestroy'), bypassCache: ctx.opts.flag('bypass-cache'), forceBoot: ctx.opts.flag('force-boot') });
     await failingAs(`Failed to start domain '${d.name}'`, starting);
     say(ctx, `Domain '${d.name}' started`);
+    if (ctx.opts.flag('console')) await attachConsole(ctx, d);
   },
 };
 

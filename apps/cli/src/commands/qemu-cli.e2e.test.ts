@@ -31,10 +31,10 @@ describe.skipIf(!haveQemu)('virtkit with qemu:///embed (a real guest)', () => {
     rmSync(root, { recursive: true, force: true });
   }, 60_000);
 
-  /** `virtkit console`: waits for the prompt, runs `line`, waits for `expectText`, leaves with ^]. */
-  const consoleSession = (line: string, expectText: string) =>
+  /** `virtkit console` (or `start --console`): waits for the prompt, runs `line`, waits for `expectText`, leaves with ^]. */
+  const consoleSession = (line: string, expectText: string, command = ['console', name]) =>
     new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, '-c', `qemu:///embed?root=${root}`, 'console', name]);
+      const child = spawn(process.execPath, [bin, '-c', `qemu:///embed?root=${root}`, ...command]);
       let out = '';
       let sent = false;
       const timer = setTimeout(() => {
@@ -60,10 +60,12 @@ describe.skipIf(!haveQemu)('virtkit with qemu:///embed (a real guest)', () => {
     const xml = join(root, 'guest.xml');
     writeFileSync(xml, testGuestDomainXml(guest, name));
     expect(vk('define', xml).code).toBe(0);
-    expect(vk('start', name).out).toContain(`Domain '${name}' started`);
+    const started = await consoleSession('echo $((20+22))', '42', ['start', name, '--console']);
+    expect(started).toContain(`Domain '${name}' started`);
+    expect(started).toContain('42');
     expect(vk('list').out).toMatch(new RegExp(`\\d+\\s+${name}\\s+running`));
     expect(vk('dominfo', name).out).toMatch(/State:\s+running/);
-    expect(await consoleSession('echo $((20+22))', '42')).toContain('42');
+    expect(vk('domstats', name, '--state').out).toBe(`Domain: '${name}'\n  state.state=1\n  state.reason=1\n\n`);
 
     expect(vk('suspend', name).code).toBe(0);
     expect(vk('domstate', name, '--reason').out.trim()).toBe('paused (user)');
