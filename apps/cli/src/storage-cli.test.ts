@@ -96,6 +96,8 @@ suite('storage commands on a dir pool (progress bars, cancelling)', () => {
     expect(shrink.code).toBe(1);
     expect(shrink.stderr).toMatch(/shrink/);
     expect((await vk('vol-info holes --pool p --bytes')).stdout).toContain(`${32 << 20} bytes`);
+    // --physical: the file's size on the host (a sparse raw file: its apparent size), not its allocation
+    expect((await vk('vol-info holes --pool p --bytes --physical')).stdout).toMatch(new RegExp(`Physical:\\s+${32 << 20} bytes`));
     const shrunk = await vk('vol-resize holes 16M --pool p --shrink');
     expect(shrunk.stderr).toBe('');
     const wipe = await vk('vol-wipe holes --pool p --algorithm dod');

@@ -412,16 +412,24 @@ const volInfo: CommandDef = {
   name: 'vol-info',
   group: 'Storage Volume',
   summary: 'storage vol information',
-  options: [volOption, volPoolOption, { name: 'bytes', type: 'bool', help: 'sizes are represented in bytes rather than pretty units' }, JSON_OPTION],
+  options: [
+    volOption,
+    volPoolOption,
+    { name: 'bytes', type: 'bool', help: 'sizes are represented in bytes rather than pretty units' },
+    { name: 'physical', type: 'bool', help: 'return the physical size of the volume in allocation field' },
+    JSON_OPTION,
+  ],
   async run(ctx) {
     const v = await ctx.volume();
     const info = await v.getInfo();
     if (ctx.json) {
-      ctx.out.write(formatJson({ name: v.name, type: info.type, capacity: info.capacity, allocation: info.allocation }));
+      ctx.out.write(formatJson({ name: v.name, type: info.type, capacity: info.capacity, allocation: info.allocation, ...(info.physical !== undefined ? { physical: info.physical } : {}) }));
       return;
     }
     const size = (n: number) => (ctx.opts.flag('bytes') ? `${n} bytes` : prettyCapacity(n));
-    ctx.out.write(formatKeyValues([['Name', v.name], ['Type', info.type], ['Capacity', size(info.capacity)], ['Allocation', size(info.allocation)]]));
+    // --physical: the size of the volume's file or device on the host (a backend that does not know it reports its allocation).
+    const last: [string, string] = ctx.opts.flag('physical') ? ['Physical', size(info.physical ?? info.allocation)] : ['Allocation', size(info.allocation)];
+    ctx.out.write(formatKeyValues([['Name', v.name], ['Type', info.type], ['Capacity', size(info.capacity)], last]));
   },
 };
 
