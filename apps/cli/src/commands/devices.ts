@@ -2,6 +2,7 @@ import { DOMAIN_STATES, domainStateReasonCode, escapeXml, parseXml, VirtError, t
 import { domainOption, failingAs, JSON_OPTION, type CommandContext, type CommandDef, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable, prettyCapacity } from '../output.js';
 import { consoleCmd } from './console.js';
+import { devicesOf, sourceOf } from './domain-devices.js';
 import { readXmlFile } from './domain.js';
 import { parseSize } from './storage.js';
 
@@ -27,19 +28,6 @@ async function impact(ctx: CommandContext, running: boolean): Promise<DeviceChan
 }
 
 /** Reads the domain's XML and returns its <devices> children of one kind. */
-async function devicesOf(ctx: CommandContext, kind: string, inactive: boolean): Promise<XmlElement[]> {
-  const d = await ctx.domain();
-  const doc = parseXml(await d.getXmlDesc({ inactive }), `domain '${d.name}'`);
-  return doc.child('devices')?.elements(kind) ?? [];
-}
-
-function sourceOf(disk: XmlElement): string {
-  const s = disk.child('source');
-  if (!s) return '-';
-  const v = s.attr('file') ?? s.attr('dev') ?? s.attr('dir') ?? s.attr('name') ?? (s.attr('pool') && s.attr('volume') ? `${s.attr('pool')}/${s.attr('volume')}` : undefined);
-  return v ?? '-';
-}
-
 const domblklist: CommandDef = {
   name: 'domblklist',
   group: 'Domain Monitoring',

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseDomainXml, VirtError, type DomainHandle, type DomainInfo, type DomainState, type ShutdownMode } from '@virtkit/core';
+import { parseDomainXml, VirtError, type DomainHandle, type StorageVolHandle, type DomainInfo, type DomainState, type ShutdownMode } from '@virtkit/core';
 import { domainOption, failingAs, JSON_OPTION, type CommandDef, type CommandContext, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable } from '../output.js';
 import { autostartCommand } from './autostart.js';
 import { attachConsole } from './console.js';
+import { devicesOf, sourceOf } from './domain-devices.js';
 
 const STATE_TEXT: Record<DomainState, string> = {
   nostate: 'no state',
@@ -288,11 +289,14 @@ const undefine: CommandDef = {
     { name: 'snapshots-metadata', type: 'bool', help: 'remove all domain snapshot metadata, if inactive' },
     { name: 'nvram', type: 'bool', help: 'remove nvram file' },
     { name: 'keep-nvram', type: 'bool', help: 'keep nvram file' },
+    { name: 'storage', type: 'string', help: 'remove associated storage volumes (comma separated list of targets or source paths) (see domblklist)' },
     { name: 'remove-all-storage', type: 'bool', help: 'remove all associated storage volumes (use with caution)' },
+    { name: 'wipe-storage', type: 'bool', help: 'wipe data on the removed volumes' },
   ],
   exclusive: [['nvram', 'keep-nvram']],
   async run(ctx) {
     const d = await ctx.domain();
+    const volumes = await volumesToRemove(ctx, d);
     const undefining = d.undefine({
       managedSave: ctx.opts.flag('managed-save'),
       snapshotsMetadata: ctx.opts.flag('snapshots-metadata'),
@@ -301,8 +305,63 @@ const undefine: CommandDef = {
     });
     await failingAs(`Failed to undefine domain '${d.name}'`, undefining);
     say(ctx, `Domain '${d.name}' has been undefined`);
+    let ok = true;
+    for (const { target, source, vol } of volumes) {
+      if (ctx.opts.flag('wipe-storage')) {
+        ctx.out.write(`Wiping volume '${target}'(${source}) ... `);
+        if (!(await vol.wipe().then(() => true, () => false))) {
+          ctx.out.error('Failed! Volume not removed.');
+          ok = false;
+          continue;
+        }
+        say(ctx, 'Done.');
+      }
+      if (await vol.delete().then(() => true, () => false)) say(ctx, `Volume '${target}'(${source}) removed.`);
+      else {
+        ctx.out.error(`Failed to remove storage volume '${target}'(${source})`);
+        ok = false;
+      }
+    }
+    return ok;
   },
 };
+
+/**
+ * The volumes `undefine --storage a,b` / `--remove-all-storage` removes,
+ * found as virsh finds them: each disk's source (or pool and volume) looked
+ * up among the storage pools; a disk outside every pool is reported and left.
+ */
+async function volumesToRemove(ctx: CommandContext, d: DomainHandle): Promise<Array<{ target: string; source: string; vol: StorageVolHandle }>> {
+  const list = ctx.opts.str('storage');
+  const all = ctx.opts.flag('remove-all-storage');
+  if (list === undefined && !all) {
+    if (ctx.opts.flag('wipe-storage')) throw new VirtError('INVALID_ARG', "Option --wipe-storage requires --storage or --remove-all-storage");
+    return [];
+  }
+  if (d.id >= 0) throw new VirtError('OPERATION_INVALID', 'Storage volume deletion is supported only on stopped domains');
+  if (list !== undefined && all) throw new VirtError('INVALID_ARG', 'Specified both --storage and --remove-all-storage');
+  const wanted = list?.split(',') ?? [];
+  const conn = await ctx.conn();
+  const out: Array<{ target: string; source: string; vol: StorageVolHandle }> = [];
+  for (const disk of await devicesOf(ctx, 'disk', false)) {
+    const target = disk.child('target')?.attr('dev');
+    const src = disk.child('source');
+    const source = sourceOf(disk);
+    if (!target || !src || source === '-') continue;
+    if (list !== undefined) {
+      const i = wanted.findIndex((w) => w === target || w === source);
+      if (i < 0) continue;
+      wanted.splice(i, 1);
+    }
+    const pool = src.attr('pool');
+    const volume = src.attr('volume');
+    const vol = await (pool && volume ? conn.lookupStoragePool(pool).then((p) => p.lookupVolume(volume)) : conn.lookupStorageVolume(source)).catch(() => undefined);
+    if (vol) out.push({ target, source, vol });
+    else ctx.out.error(`Storage volume '${target}'(${source}) is not managed by virtkit. Remove it manually.`);
+  }
+  if (wanted.length) throw new VirtError('INVALID_ARG', wanted.map((w) => `Volume '${w}' was not found in domain's definition.`).join('\n'));
+  return out;
+}
 
 const create: CommandDef = {
   name: 'create',
