@@ -47,6 +47,16 @@ describe('virtkit on test:///default', () => {
     expect(r.out).toContain('testnet0');
   });
 
+  it("echoes as virsh does: --shell quoting, --xml escaping, no blank line after", async () => {
+    expect((await vk("echo --shell 'a b' \"it's\" plain; echo --xml '<a&b>'")).out).toBe("'a b' 'it'\\''s' plain\n&lt;a&amp;b&gt;\n");
+  });
+
+  it("lays a command's help out as virsh does", async () => {
+    expect((await vk('help domname')).out).toBe(
+      '  NAME\n    domname - convert a domain id or UUID to domain name\n\n  SYNOPSIS\n    domname <domain>\n\n  OPTIONS\n    [--domain] <string>  domain id or uuid\n\n\n',
+    );
+  });
+
   it('prints listings and info as JSON', async () => {
     const r = await vk('list --all --json');
     expect(JSON.parse(r.out)).toEqual([{ id: 1, name: 'test', state: 'running' }]);

@@ -26,6 +26,8 @@ export interface CommandDef {
   exclusive?: string[][];
   /** Commands such as `help`, `quit`, `connect` run without opening the connection. */
   noConnect?: boolean;
+  /** No blank line after the output (virsh's `echo`). */
+  noBlankAfter?: boolean;
   /** Returns false (or throws) on failure. */
   run(ctx: CommandContext): Promise<boolean | void>;
 }

@@ -197,7 +197,7 @@ export async function runCommands(cmds: RawCommand[], session: Session, out: Out
         out.error(err.reason instanceof VirtError ? libvirtErrorText(err.reason) : errorMessage(err.reason, debug));
       } else out.error(errorMessage(err, debug));
     }
-    if (!session.options.quiet) out.write('\n');
+    if (!session.options.quiet && !cmd?.noBlankAfter) out.write('\n');
   }
   return { ok, quit: false };
 }

@@ -173,7 +173,10 @@ const setvcpus: CommandDef = {
   async run(ctx) {
     const d = await ctx.domain();
     const count = ctx.opts.int('count', 1, 16384)!;
-    await d.setVcpus(count, { ...(await impact(ctx, d.id >= 0)), maximum: ctx.opts.flag('maximum'), guest: ctx.opts.flag('guest') });
+    const change = await impact(ctx, d.id >= 0);
+    // vCPUs added to a running guest are hot-pluggable anyway; marking them so in the definition is not implemented.
+    if (ctx.opts.flag('hotpluggable') && change.config) throw new VirtError('ARGUMENT_UNSUPPORTED', `domain '${d.name}': --hotpluggable with --config is not supported (vCPUs added live are hot-pluggable)`);
+    await d.setVcpus(count, { ...change, maximum: ctx.opts.flag('maximum'), guest: ctx.opts.flag('guest') });
   },
 };
 

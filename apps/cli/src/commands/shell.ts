@@ -1,4 +1,4 @@
-import { VirtError } from '@virtkit/core';
+import { escapeXml, VirtError } from '@virtkit/core';
 import type { CommandDef, OptionDef } from '../command.js';
 
 /** Help groups and their keywords, in virsh's order. */
@@ -32,11 +32,12 @@ export function commandHelp(cmd: CommandDef): string {
     s += '\n  OPTIONS\n';
     for (const o of cmd.options) {
       const arg = o.type === 'bool' ? '' : o.type === 'int' ? ' <number>' : ' <string>';
-      const name = o.positional || o.type === 'argv' ? `${o.required ? '' : '['}--${o.name}${o.required ? '' : ']'}${arg}` : `--${o.name}${arg}`;
-      s += `    ${name.padEnd(16)} ${o.help}\n`;
+      // As virsh: an option that may be given by position has its name in brackets.
+      const name = o.positional || o.type === 'argv' ? `[--${o.name}]${arg}` : `--${o.name}${arg}`;
+      s += `    ${name.padEnd(15)}  ${o.help}\n`;
     }
   }
-  return s;
+  return `${s}\n`;
 }
 
 export function makeShellCommands(all: () => CommandDef[]): CommandDef[] {
@@ -101,9 +102,17 @@ export function makeShellCommands(all: () => CommandDef[]): CommandDef[] {
       { name: 'string', type: 'argv', help: 'arguments to echo' },
     ],
     noConnect: true,
+    noBlankAfter: true,
     async run(ctx) {
-      ctx.out.write(`${ctx.opts.list('string').join(' ')}\n`);
+      const words = ctx.opts.list('string').map((w) => (ctx.opts.flag('shell') ? shellQuoted(w) : w)).map((w) => (ctx.opts.flag('xml') ? escapeXml(w) : w));
+      ctx.out.write(`${words.join(' ')}\n`);
     },
   };
   return [help, quit, connect, echo];
+}
+
+/** A word as virsh's `echo --shell` quotes it: as is when nothing in it is special to a shell, else in single quotes. */
+function shellQuoted(w: string): string {
+  if (w !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(w)) return w;
+  return `'${w.replace(/'/g, "'\\''")}'`;
 }
