@@ -129,7 +129,7 @@ describe('virtkitd over its unix sockets', () => {
       expect(Date.now() - t0).toBeLessThan(200);
       expect(fast.every((i) => i.state === 'shutoff')).toBe(true);
       const res = await Promise.all(slow);
-      expect(res.every((r) => r.slept === 200)).toBe(true);
+      expect(res.every((r) => r['200.slept'] === 200)).toBe(true);
       await dom.undefine();
     } finally {
       await c.close();
