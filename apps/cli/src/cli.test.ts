@@ -57,6 +57,20 @@ describe('virtkit on test:///default', () => {
     );
   });
 
+  it("answers virsh's per-device monitoring commands", async () => {
+    expect((await vk('vcpucount test')).out).toBe('maximum      config         2\nmaximum      live           2\ncurrent      config         2\ncurrent      live           2\n\n');
+    expect((await vk('vcpucount test --maximum --config')).out).toBe('2\n\n');
+    expect((await vk('domblkstat test vda')).out).toBe('vda rd_req 0\nvda rd_bytes 0\nvda wr_req 0\nvda wr_bytes 0\nvda flush_operations 0\n\n');
+    expect((await vk('domifstat test aa:bb:cc:dd:ee:ff')).out).toContain('aa:bb:cc:dd:ee:ff tx_drop 0\n');
+    expect((await vk('domblkinfo test vda')).out).toBe('Capacity:       1099511627776\nAllocation:     1099511627776\nPhysical:       1099511627776\n\n');
+    expect((await vk('domblkinfo test --all --human')).out).toContain(' vda      1.000 TiB   1.000 TiB    1.000 TiB\n');
+    expect((await vk('dommemstat test')).out).toBe('actual 2097152\n\n');
+    expect((await vk('domifaddr test')).out).toBe(` Name       MAC address          Protocol     Address\n${'-'.repeat(79)}\n\n`);
+    expect((await vk('domifaddr test --source agent')).err).toContain("interface address source 'agent' is not supported");
+    expect((await vk('vncdisplay test')).err).toBe('error: Failed to get VNC port. Is this domain using VNC?\n');
+    expect((await vk('domblkstat test vdz')).code).toBe(1);
+  });
+
   it('prints listings and info as JSON', async () => {
     const r = await vk('list --all --json');
     expect(JSON.parse(r.out)).toEqual([{ id: 1, name: 'test', state: 'running' }]);

@@ -74,15 +74,15 @@ export function formatKeyValues(pairs: Array<[string, string]>, width = 15): str
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
 
-/** virsh's vshPrettyCapacity: `100.00 GiB`. */
-export function prettyCapacity(bytes: number): string {
+/** virsh's vshPrettyCapacity: `100.00 GiB` (domblkinfo --human prints 3 decimals). */
+export function prettyCapacity(bytes: number, decimals = 2): string {
   let v = bytes;
   let u = 0;
   while (v >= 1024 && u < UNITS.length - 1) {
     v /= 1024;
     u++;
   }
-  return `${v.toFixed(2)} ${UNITS[u]}`;
+  return `${v.toFixed(decimals)} ${UNITS[u]}`;
 }
 
 /** Camel-cases a table header for JSON keys (`MAC Address` → `macAddress`). */

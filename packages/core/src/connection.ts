@@ -52,6 +52,7 @@ import { stateDirsFor } from './paths.js';
 import { migrationFlagsOf, runMigration } from './migration.js';
 import { isRemoteUri, parseUri, type VirtUri } from './uri.js';
 import { DEFAULT_XML_LIMITS } from './xml/parse.js';
+import { interfaceAddressesFromLeases, unsupportedAddressSource, type DomainInterfaceAddresses, type InterfaceAddressSource } from './domain-addresses.js';
 import { validateLibvirtXml, type LibvirtSchemaKind } from './xml/relaxng/index.js';
 import { isUuid, parseUuid } from './xml/values.js';
 
@@ -653,6 +654,17 @@ export class DomainHandle {
   getXmlDesc(opts: DomainXmlOptions = {}): Promise<string> {
     return this.op('virDomainGetXMLDesc', undefined, false, (d) => d.getXml(this.uuid, opts));
   }
+  /**
+   * The addresses of the running domain's interfaces (virsh domifaddr). The
+   * `lease` source (the default) reads its networks' DHCP leases.
+   */
+  async getInterfaceAddresses(opts: { source?: InterfaceAddressSource } = {}): Promise<DomainInterfaceAddresses[]> {
+    const source = opts.source ?? 'lease';
+    if (source !== 'lease') throw unsupportedAddressSource(this.name, source);
+    if ((await this.refresh()).id < 0) throw new VirtError('OPERATION_INVALID', `domain '${this.name}' is not running`);
+    return interfaceAddressesFromLeases(this.conn, this.name, await this.getXmlDesc());
+  }
+
   /** Statistics of the named groups (`state`, `cpu`, `balloon`, `vcpu`, `net`, `block`), or all. */
   async getStats(groups?: string[]): Promise<DomainStats> {
     const stats = await this.op('virDomainGetStats', 'domain.stats', false, (d) => this.optional(d, 'getStats', 'virDomainGetStats')(this.uuid, groups));

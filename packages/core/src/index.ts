@@ -22,3 +22,4 @@ export * from './network/index.js';
 export * from './migration.js';
 export * from './host-process.js';
 export * from './xml/relaxng/index.js';
+export * from './domain-addresses.js';

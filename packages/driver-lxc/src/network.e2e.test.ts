@@ -88,6 +88,9 @@ describe.skipIf(!can.ok || !canNet.ok)('LXC containers on networks (real kernel)
     const tag = `vk${d.uuid.replace(/-/g, '').slice(0, 8)}n0`;
     expect(sh(['ip', '-n', hostNs, '-o', 'link', 'show', 'master', `${prefix}br`]).out).toContain(tag);
     expect(await d.getXmlDesc()).toContain(`<target dev='${tag}'/>`);
+    // virsh domifaddr's answer (source 'lease'), from the network's leases.
+    expect(await d.getInterfaceAddresses()).toEqual([{ name: tag, hwaddr: mac, addrs: [{ type: 'ipv4', addr: ip, prefix: 24 }] }]);
+    await expect(d.getInterfaceAddresses({ source: 'agent' })).rejects.toMatchObject({ code: 'ARGUMENT_UNSUPPORTED' });
     // The network is in use while the container runs.
     await expect(net.destroy()).rejects.toMatchObject({ code: 'RESOURCE_BUSY' });
     await d.destroy();

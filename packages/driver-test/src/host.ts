@@ -448,7 +448,32 @@ export class TestHost implements DomainDriver, NetworkDriver, StorageDriver, Int
       'balloon.maximum': F.maxMemKiB(def),
       'vcpu.current': F.vcpus(def),
       'vcpu.maximum': F.maxVcpus(def),
+      ...(d.id >= 0 ? this.deviceStats(def) : {}),
     };
+  }
+
+  /**
+   * Block and interface counters of a running fake guest: zero traffic, and
+   * libvirt's test driver's 1 TiB disks. They let tools exercise domblkstat,
+   * domifstat and domblkinfo against test:///.
+   */
+  private deviceStats(def: DomainDef): DomainStats {
+    const s: DomainStats = {};
+    const disks = def.devices.disks.filter((x) => x.device === 'disk');
+    s['block.count'] = disks.length;
+    disks.forEach((x, i) => {
+      s[`block.${i}.name`] = x.dst;
+      if (x.src.path) s[`block.${i}.path`] = x.src.path;
+      for (const k of ['rd.reqs', 'rd.bytes', 'wr.reqs', 'wr.bytes', 'fl.reqs']) s[`block.${i}.${k}`] = 0;
+      for (const k of ['capacity', 'allocation', 'physical']) s[`block.${i}.${k}`] = 2 ** 40;
+    });
+    const nics = def.devices.interfaces.filter((n) => n.ifname);
+    s['net.count'] = nics.length;
+    nics.forEach((n, i) => {
+      s[`net.${i}.name`] = n.ifname!;
+      for (const k of ['rx.bytes', 'rx.pkts', 'rx.errs', 'rx.drop', 'tx.bytes', 'tx.pkts', 'tx.errs', 'tx.drop']) s[`net.${i}.${k}`] = 0;
+    });
+    return s;
   }
 
   async setMemory(uuid: string, kib: number, opts: { live?: boolean; config?: boolean; maximum?: boolean } = {}): Promise<void> {

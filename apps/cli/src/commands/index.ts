@@ -1,5 +1,6 @@
 import type { CommandDef } from '../command.js';
 import { deviceCommands } from './devices.js';
+import { domainMonitorCommands } from './domain-monitor.js';
 import { domainCommands } from './domain.js';
 import { eventCommands } from './event.js';
 import { hostCommands } from './host.js';
@@ -16,6 +17,7 @@ import { xmlCommands } from './xml.js';
 export const COMMANDS: CommandDef[] = [
   ...domainCommands,
   ...deviceCommands,
+  ...domainMonitorCommands,
   ...migrateCommands,
   ...xmlCommands,
   ...nativeCommands,

@@ -77,6 +77,12 @@ describe.skipIf(!haveQemu)('virtkit with qemu:///embed (a real guest)', () => {
     expect(att.err).toBe('');
     expect(vk('domblklist', name).out).toMatch(/vdb\s+\S*data\.qcow2/);
     expect(await consoleSession('cat /sys/block/vda/size', '32768')).toContain('32768');
+    // The guest probed the hot-plugged disk (its only one, vda inside): QEMU's counters, as virsh prints them.
+    const blk = vk('domblkstat', name, 'vdb').out;
+    expect(Number(/^vdb rd_req (\d+)$/m.exec(blk)?.[1])).toBeGreaterThan(0);
+    expect(blk).toMatch(/^vdb flush_total_times \d+$/m);
+    expect(vk('domblkinfo', name, 'vdb').out).toMatch(/^Capacity:\s+16777216\n/);
+    expect(vk('domblkinfo', name, '--all').out).toMatch(/vdb\s+16777216/);
 
     const save = join(root, 'guest.save');
     expect(vk('save', name, save).code).toBe(0);
