@@ -56,6 +56,22 @@ describe.skipIf(!haveQemu)('virtkit with qemu:///embed (a real guest)', () => {
       });
     });
 
+  it('prints the VNC display of a guest with graphics', () => {
+    const xml = join(root, 'vnc.xml');
+    writeFileSync(xml, "<domain type='qemu'><name>cli-vnc</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os><devices><graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/></devices></domain>");
+    expect(vk('define', xml).code).toBe(0);
+    try {
+      expect(vk('start', 'cli-vnc').code).toBe(0);
+      const port = Number(/<graphics type='vnc' port='(\d+)'/.exec(vk('dumpxml', 'cli-vnc').out)?.[1]);
+      expect(port).toBeGreaterThanOrEqual(5900);
+      expect(vk('vncdisplay', 'cli-vnc').out).toBe(`127.0.0.1:${port - 5900}\n\n`);
+      expect(vk('domdisplay', 'cli-vnc').out).toBe(`vnc://127.0.0.1:${port - 5900}\n\n`);
+    } finally {
+      vk('destroy', 'cli-vnc');
+      vk('undefine', 'cli-vnc');
+    }
+  }, 60_000);
+
   it('defines, starts, lists, reaches the prompt, suspends, hot-plugs a disk, saves and restores, destroys', async () => {
     const xml = join(root, 'guest.xml');
     writeFileSync(xml, testGuestDomainXml(guest, name));

@@ -109,7 +109,8 @@ export class DomainStore {
     const config = await this.parserConfig(emulator);
     let def: DomainDef;
     try {
-      def = parseDomainXml(xml, { config, inactive, what, skipValidate: true });
+      // Live XML is this driver's status document: it keeps what QEMU was given (auto ports).
+      def = parseDomainXml(xml, { config, inactive, status: !inactive, what, skipValidate: true });
     } catch (err) {
       throw new VirtError('INTERNAL_ERROR', `cannot read ${what} ${path}: ${(err as Error).message}`, { origin: 'qemu', cause: err });
     }

@@ -30,6 +30,8 @@ export interface DomainParserFeatures {
 export interface DomainParseOptions {
   /** VIR_DOMAIN_DEF_PARSE_INACTIVE: drop runtime-only data (id, auto ports, non-user aliases, …). */
   inactive?: boolean;
+  /** VIR_DOMAIN_DEF_PARSE_STATUS: the driver's own saved live state, which keeps what user XML may not set (auto-allocated graphics ports). */
+  status?: boolean;
   /** VIR_DOMAIN_DEF_PARSE_ABI_UPDATE: recompute values that define the guest ABI (memory from NUMA cells). */
   abiUpdate?: boolean;
   /** Skip validateDomainDef (libvirt's VIR_DOMAIN_DEF_PARSE_SKIP_VALIDATE). */

@@ -208,3 +208,18 @@ describe('parseDomainXml / formatDomainXml', () => {
     expect(code(() => parseDomainXml('x'.repeat(11 * 1024 * 1024)))).toBe('XML_ERROR');
   });
 });
+
+describe('auto-allocated graphics ports', () => {
+  const xml = "<domain type='qemu'><name>g</name><memory>65536</memory><os><type>hvm</type></os><devices><graphics type='vnc' port='5901' autoport='yes' listen='127.0.0.1'/></devices></domain>";
+  it("are dropped from a user's XML, as libvirt does", () => {
+    const def = parseDomainXml(xml, { inactive: false });
+    expect(def.devices.graphics[0]!.port).toBe(0);
+    expect(formatDomainXml(def)).toContain("<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>");
+  });
+  it("are kept in the driver's own status XML, and shown live", () => {
+    const def = parseDomainXml(xml, { inactive: false, status: true });
+    expect(def.devices.graphics[0]!.port).toBe(5901);
+    expect(formatDomainXml(def)).toContain("<graphics type='vnc' port='5901' autoport='yes' listen='127.0.0.1'>");
+    expect(formatDomainXml(def, { inactive: true })).toContain("<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'>");
+  });
+});

@@ -142,7 +142,8 @@ export function parseGraphics(el: XmlElement, ctx: ParseContext): GraphicsDef {
       const port = parsePort(r.str('port'), where);
       const ap = r.yesNo('autoport');
       g.autoport = ap ?? (port === undefined || port === -1);
-      g.port = port === undefined || port === -1 || g.autoport ? 0 : port;
+      // An automatic port is forgotten, except in the driver's own saved live state (the port QEMU listens on).
+      g.port = port === undefined || port === -1 || (g.autoport && !ctx.opts.status) ? 0 : port;
       const ws = parsePort(r.str('websocket'), where);
       if (ws !== undefined) {
         if (ws === -1) g.websocketGenerated = true;
@@ -169,8 +170,8 @@ export function parseGraphics(el: XmlElement, ctx: ParseContext): GraphicsDef {
       const tls = parsePort(r.str('tlsPort'), where);
       const ap = r.yesNo('autoport');
       g.autoport = ap ?? (port === -1 || tls === -1);
-      g.port = port === undefined || port === -1 || g.autoport ? 0 : port;
-      g.tlsPort = tls === undefined || tls === -1 || g.autoport ? 0 : tls;
+      g.port = port === undefined || port === -1 || (g.autoport && !ctx.opts.status) ? 0 : port;
+      g.tlsPort = tls === undefined || tls === -1 || (g.autoport && !ctx.opts.status) ? 0 : tls;
       const dm = r.enum('defaultMode', ['any', 'secure', 'insecure'] as const);
       if (dm && dm !== 'any') g.defaultMode = dm;
       const km = r.str('keymap');
@@ -239,7 +240,7 @@ export function parseGraphics(el: XmlElement, ctx: ParseContext): GraphicsDef {
       const port = parsePort(r.str('port'), where);
       const ap = r.yesNo('autoport');
       g.autoport = ap ?? port === -1;
-      g.port = port === undefined || port === -1 || g.autoport ? 0 : port;
+      g.port = port === undefined || port === -1 || (g.autoport && !ctx.opts.status) ? 0 : port;
       const ru = r.yesNo('replaceUser');
       if (ru !== undefined) g.replaceUser = ru;
       const mu = r.yesNo('multiUser');
