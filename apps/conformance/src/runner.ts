@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
+import { sharedDataDir } from '@virtkit/core';
 import { makeContext, type ConformanceArea } from './area.js';
 import { compareArgv, compareExact } from './compare.js';
 import { readManifest, type ManifestRow } from './manifest.js';
@@ -13,15 +13,9 @@ export interface AreaResult {
   failures: Array<{ row: ManifestRow; reason: string }>;
 }
 
-/** shared/conformance: $VIRTKIT_SHARED/conformance, else ../shared/conformance from the repository root. */
+/** shared/conformance: $VIRTKIT_SHARED/conformance, else ../shared/conformance beside the repository (or the current folder). */
 export function defaultConformanceRoot(): string {
-  if (process.env.VIRTKIT_SHARED) return join(process.env.VIRTKIT_SHARED, 'conformance');
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return resolve(dir, '..', 'shared', 'conformance');
-    dir = dirname(dir);
-  }
-  return resolve(process.cwd(), '..', 'shared', 'conformance');
+  return sharedDataDir('conformance') ?? resolve(process.cwd(), '..', 'shared', 'conformance');
 }
 
 export function listAreas(root = defaultConformanceRoot()): string[] {

@@ -23,3 +23,4 @@ export * from './migration.js';
 export * from './host-process.js';
 export * from './xml/relaxng/index.js';
 export * from './domain-addresses.js';
+export * from './shared-data.js';

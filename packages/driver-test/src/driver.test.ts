@@ -1,12 +1,12 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Connection, PluginLoader, VirtError } from '@virtkit/core';
+import { Connection, PluginLoader, sharedDataDir, VirtError } from '@virtkit/core';
 import { runDriverTestkit } from '@virtkit/driver-testkit';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const loader = new PluginLoader({ roots: [], pluginPath: pkgDir });
-const shared = process.env.VIRTKIT_SHARED ?? join(pkgDir, '../../../shared');
+const shared = sharedDataDir() ?? join(pkgDir, '../../../shared');
 const open = (uri: string, readonly = false) => Connection.open(uri, { loader, readonly });
 
 const domainXml = (name: string, uuid?: string) =>

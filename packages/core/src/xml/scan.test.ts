@@ -1,13 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VirtError } from '../errors.js';
 import { parseXml } from './parse.js';
 import { referenceParseXml } from './reference-parse.test-support.js';
+import { sharedDataDir } from '../shared-data.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const shared = process.env.VIRTKIT_SHARED ?? join(here, '..', '..', '..', '..', '..', 'shared');
+const conformance = sharedDataDir('conformance');
 
 function rejects(xml: string): string | undefined {
   try {
@@ -26,8 +25,8 @@ describe('parseXml (the scanner) against fast-xml-parser', () => {
       `<?xml version='1.0'?>\n<!-- c --><a x='1' y="2&amp;3"><b>t&lt;x&#65;&#x42;</b><c/> <![CDATA[<raw>]]><d>  </d></a>`,
       `<domain type='kvm'>\n  <name>n</name>\n  <devices>\n    <disk/>\n  </devices>\n</domain>\n`,
     ];
-    const dir = join(shared, 'conformance', 'domain-qemu-xml');
-    if (existsSync(dir)) for (const f of readdirSync(dir).filter((x) => x.endsWith('.xml')).slice(0, 60)) samples.push(readFileSync(join(dir, f), 'utf8'));
+    const dir = conformance && join(conformance, 'domain-qemu-xml');
+    if (dir && existsSync(dir)) for (const f of readdirSync(dir).filter((x) => x.endsWith('.xml')).slice(0, 60)) samples.push(readFileSync(join(dir, f), 'utf8'));
     for (const s of samples) expect(parseXml(s)).toEqual(referenceParseXml(s));
   });
 

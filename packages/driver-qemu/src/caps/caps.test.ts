@@ -3,18 +3,15 @@ import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VirtError } from '@virtkit/core';
+import { VirtError, sharedDataDir } from '@virtkit/core';
 import { capsFromExchanges, parseRepliesFile } from './from-exchanges.js';
 import { capsDataFromLibvirtXml, loadLibvirtCapsDump } from './from-xml.js';
 import { probeQemuCaps } from './probe.js';
 import { QapiSchema } from './qapi-schema.js';
 
 // libvirt 9.0's test dump: shared/ sits next to the repository checkout.
-const DUMP_DIR = [fileURLToPath(new URL('../../../../../shared/conformance/qemu-argv', import.meta.url)), '/work/shared/conformance/qemu-argv'].find(
-  (d) => existsSync(join(d, 'caps_8.0.0.x86_64.xml')),
-) ?? '/nonexistent';
+const DUMP_DIR = sharedDataDir('conformance/qemu-argv') ?? '/nonexistent';
 const XML = join(DUMP_DIR, 'caps_8.0.0.x86_64.xml');
 const REPLIES = join(DUMP_DIR, 'caps_8.0.0.x86_64.replies');
 const haveDump = existsSync(XML) && existsSync(REPLIES);

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { formatDomainXml, parseDomainXml, VirtError } from '@virtkit/core';
+import { formatDomainXml, parseDomainXml, VirtError, sharedDataDir } from '@virtkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadLibvirtCapsDump } from '../caps/from-xml.js';
 import type { QemuCapabilities } from '../caps/capabilities.js';
@@ -14,9 +12,7 @@ import { diskRemovalNames } from './disk-nodes.js';
 import type { DeviceParts } from './parts.js';
 import { escapeComma, props, toJson } from './json.js';
 
-const DUMP_DIR = [fileURLToPath(new URL('../../../../../shared/conformance/qemu-argv', import.meta.url)), '/work/shared/conformance/qemu-argv'].find(
-  (d) => existsSync(join(d, 'caps_8.0.0.x86_64.xml')),
-);
+const DUMP_DIR = sharedDataDir('conformance/qemu-argv');
 
 const DOMAIN = `<domain type='qemu'>
   <name>demo</name>

@@ -11,9 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseDomainXml, type DomainDef, type StorageSource } from '@virtkit/core';
+import { parseDomainXml, type DomainDef, type StorageSource, sharedDataDir } from '@virtkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { probeQemuCaps } from '../caps/probe.js';
 import type { QemuCapabilities } from '../caps/capabilities.js';
@@ -24,9 +23,7 @@ import { buildQemuCommandLine } from './build.js';
 
 const run = promisify(execFile);
 const BINARY = '/usr/bin/qemu-system-x86_64';
-const DATA_DIR = [fileURLToPath(new URL('../../../../../shared/conformance/qemu-argv', import.meta.url)), '/work/shared/conformance/qemu-argv'].find(
-  (d) => existsSync(join(d, 'MANIFEST.tsv')),
-);
+const DATA_DIR = sharedDataDir('conformance/qemu-argv');
 const BUDGET_MS = 150_000;
 const PARALLEL = 2;
 

@@ -1,15 +1,11 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseDomainXml } from '@virtkit/core';
+import { parseDomainXml, sharedDataDir } from '@virtkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadLibvirtCapsDump } from '../caps/from-xml.js';
 import type { QemuCapabilities } from '../caps/capabilities.js';
 import { qemuParserConfig } from './parser-config.js';
 
-const DUMP_DIR = [fileURLToPath(new URL('../../../../../shared/conformance/qemu-argv', import.meta.url)), '/work/shared/conformance/qemu-argv'].find(
-  (d) => existsSync(join(d, 'caps_8.0.0.x86_64.xml')),
-);
+const DUMP_DIR = sharedDataDir('conformance/qemu-argv');
 
 const domain = (machine: string, devices: string, extra = '') => `<domain type='qemu'>
   <name>t</name><memory unit='MiB'>128</memory>

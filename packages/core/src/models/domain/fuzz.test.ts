@@ -1,21 +1,20 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VirtError } from '../../errors.js';
 import { formatDomainXml, parseDomainXml } from './index.js';
+import { sharedDataDir } from '../../shared-data.js';
 
 // Seeded, time-bounded mutation fuzzing: random byte edits and element
 // shuffles of real domain documents; parsing must fail only with VirtError.
-const here = dirname(fileURLToPath(import.meta.url));
-const shared = process.env.VIRTKIT_SHARED ?? join(here, '..', '..', '..', '..', '..', '..', 'shared');
+const conformance = sharedDataDir('conformance');
 const FUZZ_MS = Number(process.env.VIRTKIT_FUZZ_MS ?? 20000);
 
 function corpus(): string[] {
   const out: string[] = [];
   for (const area of ['domain-xml', 'lxc-xml', 'domain-qemu-xml', 'qemu-argv']) {
-    const dir = join(shared, 'conformance', area);
-    if (!existsSync(dir)) continue;
+    const dir = conformance && join(conformance, area);
+    if (!dir || !existsSync(dir)) continue;
     for (const f of readdirSync(dir)) if (f.endsWith('.xml')) out.push(readFileSync(join(dir, f), 'utf8'));
   }
   if (out.length === 0) {

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Connection } from '../../connection.js';
 import { PluginLoader } from '../../loader.js';
+import { repositoryRoot } from '../../shared-data.js';
 import { findLibvirtSchemaDir } from './schema-dir.js';
 
 const schemaDir = findLibvirtSchemaDir();
@@ -93,14 +93,7 @@ describe.skipIf(!schemaDir)('--validate through the API, for any driver', () => 
 });
 
 // test:///default through the real test driver, when it is built.
-const repo = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
-    dir = dirname(dir);
-  }
-  return undefined;
-})();
+const repo = repositoryRoot();
 const testDriverDir = repo ? resolve(repo, 'packages', 'driver-test') : undefined;
 const testDriverBuilt = !!testDriverDir && existsSync(join(testDriverDir, 'dist', 'index.js'));
 if (schemaDir && !testDriverBuilt) console.log('test:///default --validate test skipped: packages/driver-test is not built (pnpm build)');

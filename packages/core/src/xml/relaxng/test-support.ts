@@ -1,22 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sharedDataDir } from '../../shared-data.js';
 import type { LibvirtSchemaKind } from './schema.js';
 
-/** Test helper: shared/conformance, found as apps/conformance's runner finds it. */
+/** Test helper: shared/conformance. */
 export function conformanceRoot(): string | undefined {
-  const candidates: string[] = [];
-  if (process.env.VIRTKIT_SHARED) candidates.push(join(process.env.VIRTKIT_SHARED, 'conformance'));
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) {
-      candidates.push(resolve(dir, '..', 'shared', 'conformance'));
-      break;
-    }
-    dir = dirname(dir);
-  }
-  candidates.push('/work/shared/conformance');
-  return candidates.find((c) => existsSync(join(c, 'README.md')));
+  return sharedDataDir('conformance');
 }
 
 /** The conformance areas whose documents libvirt's schemas describe, and the schema of each. */
