@@ -26,6 +26,7 @@ import { ReadStream } from 'node:tty';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, now, report } from '../../../bench/lib.mjs';
+import { qmpOver } from './raw-qmp.mjs';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repo = join(pkgDir, '../..');
@@ -117,31 +118,6 @@ function startDaemon(name) {
 }
 
 // ---------------------------------------------------------------- raw QEMU over QMP (the limit)
-
-function qmpOver(sock) {
-  let buf = '';
-  const waiting = [];
-  sock.setEncoding('utf8');
-  sock.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const msg = JSON.parse(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      if (!msg.event) waiting.shift()?.(msg);
-    }
-  });
-  sock.on('error', () => {});
-  return {
-    next: () => new Promise((r) => waiting.push(r)),
-    call: async (execute, args) => {
-      sock.write(JSON.stringify(args ? { execute, arguments: args } : { execute }) + '\n');
-      const m = await new Promise((r) => waiting.push(r));
-      if (m.error) throw new Error(`${execute}: ${m.error.desc}`);
-      return m.return;
-    },
-  };
-}
 
 /** The argv virtkit runs for the guest (same machine, devices, options), without its console pty. */
 async function rawArgs(name, uuid, id) {

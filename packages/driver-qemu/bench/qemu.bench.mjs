@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages, have, median, now, report } from '../../../bench/lib.mjs';
+import { qmpOver } from './raw-qmp.mjs';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repo = join(pkgDir, '../..');
@@ -105,29 +106,6 @@ async function virtkitSide() {
 
 // ---------------------------------------------------------------- raw QEMU (the limit)
 
-function qmpOver(sock) {
-  let buf = '';
-  const waiting = [];
-  sock.setEncoding('utf8');
-  sock.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const msg = JSON.parse(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      if (!msg.event) waiting.shift()?.(msg);
-    }
-  });
-  sock.on('error', () => {});
-  return {
-    next: () => new Promise((r) => waiting.push(r)),
-    call: (execute, args) => {
-      sock.write(JSON.stringify(args ? { execute, arguments: args } : { execute }) + '\n');
-      return new Promise((r) => waiting.push(r));
-    },
-  };
-}
-
 /** The argv virtkit runs for the bench domain (same machine, devices, options). */
 async function rawArgs(name, id) {
   const conn = await Connection.open(`qemu:///embed?root=${dir}/raw-ctx`, { loader: new PluginLoader({ roots: [], pluginPath: pkgDir }) });
@@ -193,7 +171,7 @@ async function rawSide() {
         await g.q.call('migrate', { uri: `unix:${sockPath}` });
         for (;;) {
           const m = await g.q.call('query-migrate');
-          if (m.return.status === 'completed') break;
+          if (m.status === 'completed') break;
           await new Promise((res) => setTimeout(res, 5));
         }
         await done;
@@ -204,7 +182,7 @@ async function rawSide() {
         closeSync(fd);
         for (;;) {
           const st = await ng.q.call('query-status');
-          if (st.return.status !== 'inmigrate') break;
+          if (st.status !== 'inmigrate') break;
           await new Promise((res) => setTimeout(res, 2));
         }
         await ng.q.call('cont');
