@@ -6,4 +6,4 @@ export { buildTestGuest, type BuildTestGuestOptions, type TestGuest } from './te
 export { TEST_GUEST_PROMPT, TEST_GUEST_READY } from './test-guest/init-script.js';
 export { SerialConsole } from './test-guest/serial-console.js';
 export { writeCpio, type CpioEntry } from './test-guest/cpio.js';
-export { testGuestDomainXml, killQemusMatching, type TestGuestXmlOptions } from './test-guest/domain-xml.js';
+export { testGuestDomainXml, killQemusMatching, tearDownEmbed, type TestGuestXmlOptions } from './test-guest/domain-xml.js';

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, PluginLoader, type DomainHandle, type VirtEvent } from '@virtkit/core';
 import { QmpClient } from '../qmp/client.js';
-import { buildTestGuest, killQemusMatching, SerialConsole, testGuestDomainXml, type TestGuest } from '../test-support.js';
+import { buildTestGuest, SerialConsole, tearDownEmbed, testGuestDomainXml, type TestGuest } from '../test-support.js';
 import { withLock } from './locks.js';
 import { OtherProcess } from './other-process.testlib.js';
 import { QemuPaths } from './paths.js';
@@ -48,15 +48,7 @@ beforeAll(async () => {
   conn.on('*', (e) => events.push(e));
 }, 60_000);
 
-afterAll(async () => {
-  for (const d of (await conn?.listAllDomains().catch(() => [])) ?? []) {
-    if (d.id >= 0) await d.destroy().catch(() => {});
-    await d.undefine({ managedSave: true }).catch(() => {});
-  }
-  await conn?.close();
-  await killQemusMatching(root);
-  rmSync(root, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => tearDownEmbed(conn, root), 60_000);
 
 describe('a real guest', () => {
   it('boots to a prompt on its serial console and powers off by itself on shutdown', async () => {

@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, PluginLoader, type DomainHandle } from '@virtkit/core';
 import { QmpClient } from '../qmp/client.js';
-import { buildTestGuest, killQemusMatching, testGuestDomainXml, type TestGuest } from '../test-support.js';
+import { buildTestGuest, tearDownEmbed, testGuestDomainXml, type TestGuest } from '../test-support.js';
 import { OtherProcess } from './other-process.testlib.js';
 import type { DomainRecord } from './record.js';
 
@@ -48,15 +48,7 @@ beforeAll(async () => {
   conn = await Connection.open(uri, { loader });
 }, 60_000);
 
-afterAll(async () => {
-  for (const d of (await conn?.listAllDomains().catch(() => [])) ?? []) {
-    if (d.id >= 0) await d.destroy().catch(() => {});
-    await d.undefine({ managedSave: true }).catch(() => {});
-  }
-  await conn?.close();
-  await killQemusMatching(root);
-  rmSync(root, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => tearDownEmbed(conn, root), 60_000);
 
 describe('QEMU\'s run state against the record, on re-attach', () => {
   it('a guest paused (or resumed) over QMP behind the driver\'s back: the next process reports QEMU\'s state, with the event', async () => {

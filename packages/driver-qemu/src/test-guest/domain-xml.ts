@@ -1,5 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { escapeXml } from '@virtkit/core';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { escapeXml, type Connection } from '@virtkit/core';
 import type { TestGuest } from './build.js';
 
 export interface TestGuestXmlOptions {
@@ -68,4 +68,19 @@ export async function killQemusMatching(marker: string): Promise<number[]> {
     }
   }
   return killed;
+}
+
+/**
+ * A test file's afterAll on an embed root: every domain of the connection
+ * destroyed and undefined, the connection closed, any QEMU still naming the
+ * root killed, the root removed. Each step runs whatever failed before it.
+ */
+export async function tearDownEmbed(conn: Connection | undefined, root: string): Promise<void> {
+  for (const d of (await conn?.listAllDomains().catch(() => [])) ?? []) {
+    if (d.id >= 0) await d.destroy().catch(() => {});
+    await d.undefine({ managedSave: true }).catch(() => {});
+  }
+  await conn?.close().catch(() => {});
+  await killQemusMatching(root);
+  await rm(root, { recursive: true, force: true });
 }
