@@ -71,6 +71,15 @@ describe('virtkit on test:///default', () => {
     expect((await vk('domblkstat test vdz')).code).toBe(1);
   });
 
+  it('builds the disk change-media hands to update-device, and refuses what virsh refuses', async () => {
+    const cd = join(dir, 'cd.xml');
+    writeFileSync(cd, "<domain type='test'><name>cd</name><memory>65536</memory><os><type>hvm</type></os><devices><disk type='file' device='cdrom'><source file='/a.iso'/><target dev='hdc' bus='ide'/><readonly/></disk></devices></domain>");
+    const r = await vk(`define ${cd}; change-media cd hdc /b.iso --print-xml; change-media cd hdc --eject --print-xml; change-media cd hdc /c.iso --insert; change-media cd hdz --eject; undefine cd`);
+    expect(r.out).toContain("<disk type='file' device='cdrom'>\n  <source file='/b.iso'/>\n  <target dev='hdc' bus='ide'/>");
+    expect(r.out).toContain("<disk type='file' device='cdrom'>\n  <target dev='hdc' bus='ide'/>");
+    expect(r.err).toBe("error: The disk device 'hdc' already has media\nerror: No disk found whose source path or target is hdz\n");
+  });
+
   it('prints listings and info as JSON', async () => {
     const r = await vk('list --all --json');
     expect(JSON.parse(r.out)).toEqual([{ id: 1, name: 'test', state: 'running' }]);

@@ -1,4 +1,4 @@
-import { DOMAIN_STATES, domainStateReasonCode, escapeXml, parseXml, VirtError, type Connection, type DeviceChangeOptions, type DomainJobInfo, type DomainState, type XmlElement } from '@virtkit/core';
+import { DOMAIN_STATES, domainStateReasonCode, escapeXml, formatXml, parseXml, VirtError, XmlElement, type Connection, type DeviceChangeOptions, type DomainJobInfo, type DomainState } from '@virtkit/core';
 import { domainOption, failingAs, JSON_OPTION, type CommandContext, type CommandDef, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable, prettyCapacity } from '../output.js';
 import { consoleCmd } from './console.js';
@@ -276,10 +276,66 @@ const detachDisk: CommandDef = {
     const disks = await devicesOf(ctx, 'disk', !!o.config && !o.live);
     const disk = disks.find((x) => x.child('target')?.attr('dev') === target || sourceOf(x) === target);
     if (!disk) throw new VirtError('NO_DEVICE', `No disk found whose source path or target is ${target}`);
-    const { formatXml } = await import('@virtkit/core');
     if (ctx.opts.flag('print-xml')) return void ctx.out.write(`${formatXml(disk)}\n`);
     await failingAs('Failed to detach disk', d.detachDevice(formatXml(disk), o));
     ctx.out.write('Disk detached successfully\n');
+  },
+};
+
+/**
+ * The disk element `change-media` hands to update-device: the cdrom or
+ * floppy as defined, with its media ejected (no `<source>`), inserted or
+ * replaced (a file, or a block device with --block).
+ */
+export function mediaChanged(disk: XmlElement, action: 'eject' | 'insert' | 'update', source: string | undefined, block: boolean): XmlElement {
+  const target = disk.child('target')?.attr('dev') ?? '?';
+  // Live XML shows an empty drive as <source index='N'/>: media means a path.
+  const has = sourceOf(disk) !== '-';
+  if (action === 'eject' && !has) throw new VirtError('OPERATION_INVALID', `The disk device '${target}' doesn't have media`);
+  if (action === 'insert' && has) throw new VirtError('OPERATION_INVALID', `The disk device '${target}' already has media`);
+  if (action !== 'eject' && !source) throw new VirtError('INVALID_ARG', 'New disk media source was not specified');
+  const out = disk.clone();
+  out.children = out.children.filter((c) => typeof c === 'string' || c.name !== 'source');
+  if (action !== 'eject') {
+    out.attrs.type = block ? 'block' : 'file';
+    const at = out.children.findIndex((c) => typeof c !== 'string' && c.name === 'target');
+    out.children.splice(at < 0 ? 0 : at, 0, new XmlElement('source', block ? { dev: source! } : { file: source! }));
+  }
+  return out;
+}
+
+const MEDIA_DONE = { eject: 'ejected', insert: 'inserted', update: 'updated' } as const;
+
+const changeMedia: CommandDef = {
+  name: 'change-media',
+  group: 'Domain Management',
+  summary: 'Change media of CD or floppy drive',
+  options: [
+    domainOption(),
+    { name: 'path', type: 'string', required: true, positional: true, help: 'Fully-qualified path or target of disk device' },
+    { name: 'source', type: 'string', positional: true, help: 'source of the media' },
+    { name: 'eject', type: 'bool', help: 'Eject the media' },
+    { name: 'insert', type: 'bool', help: 'Insert the media' },
+    { name: 'update', type: 'bool', help: 'Update the media' },
+    ...IMPACT_OPTIONS.filter((o) => o.name !== 'persistent'),
+    { name: 'force', type: 'bool', help: 'force media changing' },
+    { name: 'print-xml', type: 'bool', help: 'print XML document rather than change media' },
+    { name: 'block', type: 'bool', help: 'source media is a block device' },
+  ],
+  exclusive: [['eject', 'insert', 'update'], ['current', 'live'], ['current', 'config']],
+  async run(ctx) {
+    const d = await ctx.domain();
+    const o = await impact(ctx, d.id >= 0);
+    const path = ctx.opts.req('path');
+    const action = ctx.opts.flag('eject') ? 'eject' : ctx.opts.flag('insert') ? 'insert' : 'update';
+    const disk = (await devicesOf(ctx, 'disk', !!o.config && !o.live)).find(
+      (x) => (x.attr('device') === 'cdrom' || x.attr('device') === 'floppy') && (x.child('target')?.attr('dev') === path || sourceOf(x) === path),
+    );
+    if (!disk) throw new VirtError('NO_DEVICE', `No disk found whose source path or target is ${path}`);
+    const changed = formatXml(mediaChanged(disk, action, ctx.opts.str('source'), ctx.opts.flag('block')));
+    if (ctx.opts.flag('print-xml')) return void ctx.out.write(`${changed}\n`);
+    await failingAs(`Failed to complete action ${action} on media`, d.updateDevice(changed, o));
+    ctx.out.write(`Successfully ${MEDIA_DONE[action]} media.\n`);
   },
 };
 
@@ -351,7 +407,6 @@ const detachInterface: CommandDef = {
     const nics = (await devicesOf(ctx, 'interface', !!o.config && !o.live)).filter((n) => n.attr('type') === type && (!mac || n.child('mac')?.attr('address')?.toLowerCase() === mac));
     if (nics.length === 0) throw new VirtError('NO_DEVICE', `No interface found whose type is ${type}${mac ? ` and mac address is ${mac}` : ''}`);
     if (nics.length > 1) throw new VirtError('OPERATION_FAILED', `Domain has ${nics.length} interfaces. Please specify which one to detach using --mac`);
-    const { formatXml } = await import('@virtkit/core');
     if (ctx.opts.flag('print-xml')) return void ctx.out.write(`${formatXml(nics[0]!)}\n`);
     await failingAs('Failed to detach interface', d.detachDevice(formatXml(nics[0]!), o));
     ctx.out.write('Interface detached successfully\n');
@@ -447,5 +502,5 @@ const domjobabort: CommandDef = {
 
 export const deviceCommands: CommandDef[] = [
   domblklist, domiflist, domstats, setmem, setmaxmem, setvcpus, attachDevice, detachDevice, updateDevice,
-  attachDisk, detachDisk, attachInterface, detachInterface, consoleCmd, domjobinfo, domjobabort,
+  attachDisk, detachDisk, attachInterface, detachInterface, changeMedia, consoleCmd, domjobinfo, domjobabort,
 ];

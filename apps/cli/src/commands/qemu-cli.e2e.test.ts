@@ -72,6 +72,26 @@ describe.skipIf(!haveQemu)('virtkit with qemu:///embed (a real guest)', () => {
     }
   }, 60_000);
 
+  it('changes the media of a running guest\'s cdrom', () => {
+    const xml = join(root, 'cd.xml');
+    const iso = join(root, 'media.iso');
+    writeFileSync(iso, Buffer.alloc(2048 * 16));
+    writeFileSync(xml, "<domain type='qemu'><name>cli-cd</name><memory unit='MiB'>64</memory><os><type arch='x86_64' machine='pc'>hvm</type></os><devices><disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk></devices></domain>");
+    expect(vk('define', xml).code).toBe(0);
+    try {
+      expect(vk('start', 'cli-cd').code).toBe(0);
+      expect(vk('change-media', 'cli-cd', 'hdc', iso, '--insert').out).toBe('Successfully inserted media.\n\n');
+      expect(vk('domblklist', 'cli-cd').out).toMatch(new RegExp(`hdc\\s+${iso}`));
+      const again = vk('change-media', 'cli-cd', 'hdc', iso, '--insert');
+      expect(again.err).toBe("error: The disk device 'hdc' already has media\n");
+      expect(vk('change-media', 'cli-cd', 'hdc', '--eject').out).toBe('Successfully ejected media.\n\n');
+      expect(vk('domblklist', 'cli-cd').out).toMatch(/hdc\s+-/);
+    } finally {
+      vk('destroy', 'cli-cd');
+      vk('undefine', 'cli-cd');
+    }
+  }, 60_000);
+
   it('defines, starts, lists, reaches the prompt, suspends, hot-plugs a disk, saves and restores, destroys', async () => {
     const xml = join(root, 'guest.xml');
     writeFileSync(xml, testGuestDomainXml(guest, name));
