@@ -276,7 +276,7 @@ export class Connection {
   /** @internal Runs a driver call with the checks every call gets. */
   async run<T>(what: string, o: { cap?: Capability; modify?: boolean; lock?: string }, fn: () => Promise<T>): Promise<T> {
     if (this.closed) throw new VirtError('INVALID_CONN', `${what}: the connection to ${this.uri.raw} is closed`);
-    if (o.modify && this.readonly) throw new VirtError('OPERATION_DENIED', `${what}: operation forbidden for read only access`);
+    if (o.modify && this.readonly) throw new VirtError('OPERATION_DENIED', `read only access prevents ${what}`);
     if (o.cap && !this.supports(o.cap)) {
       throw new VirtError('NO_SUPPORT', `${what}: this function is not supported by the ${this.driver.name} driver (needs '${o.cap}')`, { origin: this.driver.name });
     }
@@ -730,6 +730,11 @@ export class DomainHandle {
   detachDevice(xml: string, opts: DeviceChangeOptions = {}): Promise<void> {
     checkXml('device', xml);
     return this.op('virDomainDetachDevice', undefined, true, (d) => this.optional(d, 'detachDevice', 'virDomainDetachDevice')(this.uuid, xml, opts));
+  }
+  /** A QEMU monitor command passed through (virsh qemu-monitor-command): QMP JSON in, QEMU's JSON reply out; `hmp` for a human monitor line. */
+  qemuMonitorCommand(command: string, opts: { hmp?: boolean } = {}): Promise<string> {
+    need(typeof command === 'string' && command.trim() !== '', 'the monitor command must be a non-empty string');
+    return this.op('virDomainQemuMonitorCommand', 'qemu.monitor-command', true, (d) => this.optional(d, 'qemuMonitorCommand', 'virDomainQemuMonitorCommand')(this.uuid, command, opts));
   }
   updateDevice(xml: string, opts: DeviceChangeOptions = {}): Promise<void> {
     checkXml('device', xml);

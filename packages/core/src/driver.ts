@@ -402,6 +402,13 @@ export interface DomainDriver {
   attachDevice?(uuid: string, xml: string, opts?: DeviceChangeOptions): Promise<void>;
   detachDevice?(uuid: string, xml: string, opts?: DeviceChangeOptions): Promise<void>;
   updateDevice?(uuid: string, xml: string, opts?: DeviceChangeOptions): Promise<void>;
+  /**
+   * libvirt-qemu's virDomainQemuMonitorCommand: a QMP command (JSON) passed
+   * to the running guest's monitor, answered with QEMU's reply as JSON; with
+   * `hmp`, a human monitor command line answered with its text. Capability
+   * `qemu.monitor-command`.
+   */
+  qemuMonitorCommand?(uuid: string, command: string, opts?: { hmp?: boolean }): Promise<string>;
   /** Current (balloon) memory in KiB; `maximum` changes the maximum instead. */
   setMemory?(uuid: string, kib: number, opts?: DeviceChangeOptions & { maximum?: boolean }): Promise<void>;
   setVcpus?(uuid: string, count: number, opts?: DeviceChangeOptions & { maximum?: boolean; guest?: boolean }): Promise<void>;

@@ -8,6 +8,7 @@ import { migrateCommands } from './migrate.js';
 import { ifaceCommands } from './iface.js';
 import { nativeCommands } from './native.js';
 import { networkCommands } from './network.js';
+import { qemuMonitorCommands } from './qemu-monitor.js';
 import { schedCommands } from './sched.js';
 import { makeShellCommands } from './shell.js';
 import { storageCommands } from './storage.js';
@@ -18,6 +19,7 @@ export const COMMANDS: CommandDef[] = [
   ...domainCommands,
   ...deviceCommands,
   ...domainMonitorCommands,
+  ...qemuMonitorCommands,
   ...migrateCommands,
   ...xmlCommands,
   ...nativeCommands,

@@ -92,6 +92,28 @@ describe.skipIf(!haveQemu)('virtkit with qemu:///embed (a real guest)', () => {
     }
   }, 60_000);
 
+  it('passes monitor commands to QEMU, and notices the state they change', () => {
+    const xml = join(root, 'mon.xml');
+    writeFileSync(xml, "<domain type='qemu'><name>cli-mon</name><memory unit='MiB'>64</memory><os><type arch='x86_64' machine='pc'>hvm</type></os></domain>");
+    expect(vk('define', xml).code).toBe(0);
+    try {
+      expect(vk('start', 'cli-mon').code).toBe(0);
+      expect(JSON.parse(vk('qemu-monitor-command', 'cli-mon', '{"execute":"query-status"}').out)).toMatchObject({ return: { status: 'running', running: true } });
+      expect(vk('qemu-monitor-command', 'cli-mon', '--return-value', '{"execute":"query-name"}').out).toBe('{"name":"cli-mon"}\n\n');
+      expect(vk('qemu-monitor-command', 'cli-mon', '--hmp', 'info', 'status').out).toMatch(/^VM status: running/);
+      expect(JSON.parse(vk('qemu-monitor-command', 'cli-mon', '{"execute":"no-such-command"}').out)).toMatchObject({ error: { class: 'CommandNotFound' } });
+      // Paused behind virtkit's back: the next command asks QEMU instead of trusting its record.
+      expect(vk('qemu-monitor-command', 'cli-mon', '{"execute":"stop"}').code).toBe(0);
+      expect(vk('domstate', 'cli-mon').out).toBe('paused\n\n');
+      const ro = spawnSync(process.execPath, [bin, '-r', '-c', `qemu:///embed?root=${root}`, 'qemu-monitor-command', 'cli-mon', '{"execute":"cont"}']);
+      expect(ro.status).toBe(1);
+      expect(ro.stderr.toString()).toContain('read only access prevents virDomainQemuMonitorCommand');
+    } finally {
+      vk('destroy', 'cli-mon');
+      vk('undefine', 'cli-mon');
+    }
+  }, 60_000);
+
   it('defines, starts, lists, reaches the prompt, suspends, hot-plugs a disk, saves and restores, destroys', async () => {
     const xml = join(root, 'guest.xml');
     writeFileSync(xml, testGuestDomainXml(guest, name));

@@ -9,6 +9,7 @@ import {
 } from '@virtkit/core';
 import type { Readable } from 'node:stream';
 import type { QmpClient } from '../qmp/client.js';
+import { QmpCommandError } from '../qmp/errors.js';
 import { QemuProcess, type QemuExitInfo, type QemuRuntimeState } from '../process/qemu-process.js';
 import { openDomainConsole } from './console.js';
 import type { QemuDriverContext } from './context.js';
@@ -564,6 +565,34 @@ export class QemuDomains implements DomainDriver {
       if (state !== 'paused' && !(state === 'crashed' && reason === 'panicked')) throw invalid(`domain '${j.view.name}' is not paused`);
       await this.commandWithRecord(j, 'cont', { ...j.record, state: 'running', reason: 'unpaused' });
       this.ctx.emit('resumed', 'unpaused', { name: j.view.name, uuid, id: j.record.id });
+    });
+  }
+
+  // ------------------------------------------------------------ monitor passthrough
+
+  /** virDomainQemuMonitorCommand: QMP JSON (or an HMP line) passed to QEMU as is. */
+  async qemuMonitorCommand(uuid: string, command: string, opts: { hmp?: boolean } = {}): Promise<string> {
+    return this.activeJob(uuid, 'qemu-monitor-command', async (j) => {
+      // The command may change what QEMU runs (stop, device_del, …): the next job checks QEMU's state again (run-state.ts).
+      this.ctx.store.distrustRecord(j.view.name);
+      if (opts.hmp) return j.qmp.execute<string>('human-monitor-command', { 'command-line': command });
+      let msg: unknown;
+      try {
+        msg = JSON.parse(command);
+      } catch (err) {
+        throw new VirtError('INVALID_ARG', `domain '${j.view.name}': the monitor command is not JSON (${(err as Error).message}); use --hmp for a human monitor command`, { origin: 'qemu' });
+      }
+      const { execute, arguments: args } = (msg ?? {}) as { execute?: unknown; arguments?: unknown };
+      if (typeof execute !== 'string' || (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args)))) {
+        throw new VirtError('INVALID_ARG', `domain '${j.view.name}': a QMP command is {"execute": NAME, "arguments": {…}}`, { origin: 'qemu' });
+      }
+      try {
+        return JSON.stringify({ return: await j.qmp.execute(execute, args as Record<string, unknown> | undefined) });
+      } catch (err) {
+        // QEMU's refusal is its answer, as libvirt passes it on.
+        if (err instanceof QmpCommandError) return JSON.stringify({ error: { class: err.errorClass, desc: err.desc } });
+        throw err;
+      }
     });
   }
 

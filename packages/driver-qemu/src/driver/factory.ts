@@ -9,7 +9,7 @@ import { capabilitiesXml, freeMemoryBytes, nodeInfo } from './host.js';
 export const QEMU_CAPABILITIES: ReadonlySet<Capability> = new Set<Capability>([
   'domain.lifecycle', 'domain.reset', 'domain.suspend', 'domain.save', 'domain.managedsave', 'domain.autostart', 'domain.stats',
   'domain.console', 'domain.hotplug.disk', 'domain.hotplug.nic', 'domain.hotplug.memory', 'domain.hotplug.vcpu', 'domain.setmem',
-  'domain.setvcpus', 'domain.native', 'domain.jobs', 'domain.migrate', 'events',
+  'domain.setvcpus', 'domain.native', 'domain.jobs', 'domain.migrate', 'events', 'qemu.monitor-command',
 ]);
 
 /** The driver of an opened QEMU URI, with its domains exposed for tools (autostart, tests). */

@@ -172,6 +172,11 @@ export class DomainStore {
     return knownRecords.get(this.paths.record(r.name)) === recordIdentity(r);
   }
 
+  /** Stop trusting the record of `name`: QEMU may have changed behind it (a monitor command passed through), so the next job asks QEMU. */
+  distrustRecord(name: string): void {
+    knownRecords.delete(this.paths.record(name));
+  }
+
   /** This process checked `r` against QEMU: trust it until someone else writes the record. */
   trustRecord(r: DomainRecord): void {
     knownRecords.set(this.paths.record(r.name), recordIdentity(r));

@@ -225,7 +225,7 @@ export class ClientSession {
     if (!conn) throw new VirtError('INVALID_CONN', `${name}: no driver is open on this connection (call connect.open first)`, { origin: 'virtkitd' });
     if (proc.modify && this.readonlySession) {
       this.refuse('change on a read-only connection', { proc: name });
-      throw new VirtError('OPERATION_DENIED', `${name}: operation forbidden for read only access`, { origin: 'virtkitd' });
+      throw new VirtError('OPERATION_DENIED', `read only access prevents ${name}`, { origin: 'virtkitd' });
     }
     const target = this.targetOf(conn, proc.target);
     const fn = target?.[proc.method];

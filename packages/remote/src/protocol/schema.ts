@@ -93,6 +93,7 @@ const ROWS: Record<Target, Record<string, Row>> = {
     attachDevice: { args: ['uuid', 'xml', 'opts?'], modify: true, lock: byUuid(), optional: true },
     detachDevice: { args: ['uuid', 'xml', 'opts?'], modify: true, lock: byUuid(), optional: true },
     updateDevice: { args: ['uuid', 'xml', 'opts?'], modify: true, lock: byUuid(), optional: true },
+    qemuMonitorCommand: { args: ['uuid', 'string', 'opts?'], modify: true, lock: byUuid(), optional: true },
     setMemory: { args: ['uuid', 'count', 'opts?'], modify: true, lock: byUuid(), optional: true },
     setVcpus: { args: ['uuid', 'count', 'opts?'], modify: true, lock: byUuid(), optional: true },
     getSchedulerParams: { args: ['uuid', 'opts?'], optional: true },
