@@ -183,8 +183,12 @@ describe.skipIf(!HAVE_QEMU)('the virtkit CLI over qemu+ssh:// against virtkitd (
         'list', 'list --all --uuid', `dominfo ${name}`, `domstate --reason ${name}`, `domid ${name}`, `domuuid ${name}`,
         `domblklist ${name}`, `domiflist ${name}`, `dumpxml --inactive ${name}`, `dumpxml ${name}`,
         `dumpxml ${name} --xpath //memory`, `dumpxml ${name} --xpath 'string(/domain/uuid)'`,
+        `vcpucount ${name}`, `dommemstat ${name}`, `domblkinfo ${name} --all`, `domifaddr ${name}`,
+        `qemu-monitor-command ${name} --return-value '{"execute":"query-name"}'`,
       ].join(' ; '),
     );
+    expect(looks).toContain('maximum      live           1\n');
+    expect(looks).toContain(`{"name":"${name}"}`);
     expect(looks).toMatch(new RegExp(`\\d+\\s+${name}\\s+running`));
     expect(looks).toMatch(/State:\s+running/);
     expect(looks).toMatch(/user\s+-?\s*virtio\s+52:54:00:5e:00:01/);
