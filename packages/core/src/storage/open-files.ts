@@ -1,4 +1,5 @@
-import { readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdir, readlink, realpath } from 'node:fs/promises';
 
 /** glibc's major()/minor() of a dev_t. */
 function devNumbers(dev: number): [number, number] {
@@ -22,10 +23,21 @@ export interface FileHolders {
  * here; so do flock(1) and fcntl users. One small read, no caching.
  */
 export async function fileLockHolders(path: string): Promise<FileHolders> {
-  const target = await realpath(path).catch(() => path);
-  const st = await stat(target).catch(() => undefined);
+  // Synchronous: three quick calls, where promises would cost three thread-pool round trips on every volume change.
+  let target = path;
+  try {
+    target = realpathSync(path);
+  } catch {
+    /* a dangling path: look at it as given */
+  }
+  const st = statSync(target, { throwIfNoEntry: false });
   if (!st) return { inUse: false, pids: [] };
-  const text = await readFile('/proc/locks', 'utf8').catch(() => '');
+  let text = '';
+  try {
+    text = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    /* not Linux: nobody is known to hold it */
+  }
   const [major, minor] = devNumbers(st.dev);
   let inUse = false;
   const pids = new Set<number>();

@@ -1,4 +1,5 @@
-import { lstat, mkdir, readdir, readFile, rename, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { VirtError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
@@ -92,10 +93,15 @@ export class PoolStore {
     return this.names(this.stateDir, '.json');
   }
 
+  /**
+   * A small file, parsed once per version. The file calls are synchronous:
+   * a few microseconds each on a local folder, where the promise versions
+   * wait a thread-pool round trip each, and one volume change makes a dozen.
+   */
   private async readCached<T>(path: string, parse: (text: string) => T): Promise<T | undefined> {
     let st;
     try {
-      st = await stat(path);
+      st = statSync(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         this.cache.delete(path);
@@ -107,7 +113,7 @@ export class PoolStore {
     if (hit && hit.ino === st.ino && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.value as T;
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = readFileSync(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new VirtError('SYSTEM_ERROR', `cannot read ${path}: ${(err as Error).message}`, { origin: 'storage', cause: err });
@@ -179,16 +185,20 @@ export class PoolStore {
     state.generation++;
     const path = this.statePath(state.name);
     const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-    await mkdir(dirname(path), { recursive: true });
     try {
-      await writeFile(tmp, encodeState(state), { mode: 0o600 });
-      await rename(tmp, path);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(tmp, encodeState(state), { mode: 0o600 });
+      renameSync(tmp, path);
     } catch (err) {
-      await unlink(tmp).catch(() => {});
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* never written */
+      }
       throw new VirtError('SYSTEM_ERROR', `storage pool '${state.name}': cannot write its state ${path}: ${(err as Error).message}`, { origin: 'storage', cause: err });
     }
     // What we just wrote is what the next read would parse.
-    const st = await stat(path).catch(() => undefined);
+    const st = statSync(path, { throwIfNoEntry: false });
     if (st) this.cache.set(path, { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size, value: state });
   }
 
