@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseDomainXml, VirtError, type DomainHandle, type StorageVolHandle, type DomainInfo, type DomainState, type ShutdownMode } from '@virtkit/core';
+import { libvirtErrorText, parseDomainXml, VirtError, type DomainHandle, type StorageVolHandle, type DomainInfo, type DomainState, type ShutdownMode } from '@virtkit/core';
 import { domainOption, failingAs, JSON_OPTION, type CommandDef, type CommandContext, type OptionDef } from '../command.js';
 import { formatJson, formatKeyValues, formatTable } from '../output.js';
 import { autostartCommand } from './autostart.js';
@@ -305,20 +305,26 @@ const undefine: CommandDef = {
     });
     await failingAs(`Failed to undefine domain '${d.name}'`, undefining);
     say(ctx, `Domain '${d.name}' has been undefined`);
+    // Each volume on its own, as virsh: a failure is reported with its reason and the others still go.
+    const reason = (err: unknown) => (err instanceof VirtError ? libvirtErrorText(err) : String(err));
     let ok = true;
     for (const { target, source, vol } of volumes) {
       if (ctx.opts.flag('wipe-storage')) {
         ctx.out.write(`Wiping volume '${target}'(${source}) ... `);
-        if (!(await vol.wipe().then(() => true, () => false))) {
+        const wiped = await vol.wipe().then(() => undefined, (err: unknown) => err ?? 'failed');
+        if (wiped !== undefined) {
           ctx.out.error('Failed! Volume not removed.');
+          ctx.out.error(reason(wiped));
           ok = false;
           continue;
         }
         say(ctx, 'Done.');
       }
-      if (await vol.delete().then(() => true, () => false)) say(ctx, `Volume '${target}'(${source}) removed.`);
+      const deleted = await vol.delete().then(() => undefined, (err: unknown) => err ?? 'failed');
+      if (deleted === undefined) say(ctx, `Volume '${target}'(${source}) removed.`);
       else {
         ctx.out.error(`Failed to remove storage volume '${target}'(${source})`);
+        ctx.out.error(reason(deleted));
         ok = false;
       }
     }
