@@ -332,6 +332,7 @@ describe.skipIf(!!skip)('live migration between two hosts', () => {
     const r = await lab.cli(['-c', lab.A.sshUri, 'migrate', '--live', '--p2p', '--timeout', '3', '--timeout-suspend', '--bandwidth', '32', 'mig', lab.B.peerSshUri]);
     expect(r.code, r.stderr).toBe(0);
     expect(await stateOn(lab.B, 'mig')).toBe('running (migrated)');
+    await waitFor('the suspend event', async () => (events.A.includes('mig suspended migrated') ? true : undefined), 10_000).catch(() => {});
     expect(events.A).toContain('mig suspended migrated');
     expect(await uptime(lab.B, 'mig')).toBeGreaterThan(before);
   }, 120_000);
@@ -343,6 +344,8 @@ describe.skipIf(!!skip)('live migration between two hosts', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(await stateOn(lab.A, 'mig')).toMatch(/^running/);
     expect(await stateOn(lab.B, 'mig')).toBe('none');
+    // Events cross the watchers' own connections: they may land just after the migrate command returns.
+    await waitFor('the post-copy events', async () => (events.B.includes('mig suspended postcopy') && events.A.includes('mig resumed postcopy') ? true : undefined), 10_000).catch(() => {});
     expect(events.B).toContain('mig suspended postcopy');
     expect(events.A).toContain('mig resumed postcopy');
 
