@@ -19,14 +19,13 @@
 //   node packages/driver-qemu/bench/migrate.bench.mjs      (BENCH_RUNS=10; BENCH_VERBOSE=1 prints each run)
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { constants, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { constants, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ReadStream } from 'node:tty';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, now, report } from '../../../bench/lib.mjs';
-import { qmpOver } from './raw-qmp.mjs';
+import { rawQemu, rawStop } from './raw-qemu.mjs';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repo = join(pkgDir, '../..');
@@ -135,28 +134,7 @@ async function rawArgs(name, uuid, id) {
   }
 }
 
-let seq = 0;
-async function rawStart(args, extra = []) {
-  const path = join(dir, `raw${seq++}.sock`);
-  const server = createServer();
-  await new Promise((r) => server.listen(`${path}.tmp`, r));
-  renameSync(`${path}.tmp`, path);
-  const child = spawn('qemu-system-x86_64', [...args, ...extra], { detached: true, stdio: ['ignore', 'ignore', 'ignore', server._handle.fd] });
-  server.close();
-  const exited = new Promise((r) => child.on('exit', r));
-  const sock = connect(path);
-  const q = qmpOver(sock);
-  await q.next();
-  await q.call('qmp_capabilities');
-  return { child, q, sock, exited, path };
-}
-
-async function rawStop(g) {
-  g.child.kill('SIGTERM');
-  await g.exited;
-  g.sock.destroy();
-  rmSync(g.path, { force: true });
-}
+const rawStart = (args, extra = []) => rawQemu(dir, [...args, ...extra]);
 
 /** The same guest moved by bare QMP between two QEMUs, one step at a time. */
 async function rawMover() {

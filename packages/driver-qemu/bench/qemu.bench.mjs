@@ -13,14 +13,14 @@
 //   node packages/driver-qemu/bench/qemu.bench.mjs      (BENCH_RUNS=10, BENCH_LIBVIRT=0 to skip libvirt)
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { closeSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages, have, median, now, report } from '../../../bench/lib.mjs';
-import { qmpOver } from './raw-qmp.mjs';
+import { rawQemu, rawStop } from './raw-qemu.mjs';
 
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repo = join(pkgDir, '../..');
@@ -122,29 +122,11 @@ async function rawArgs(name, id) {
   }
 }
 
-let rawSeq = 0;
-/** Spawns QEMU paused with its monitor on fd 3, connects, runs cont: a running guest. */
+/** A running raw guest (paused with `paused`). */
 async function rawStart(args, extra = [], paused = false) {
-  const path = join(dir, `raw${rawSeq++}.sock`);
-  const server = createServer();
-  await new Promise((r) => server.listen(`${path}.tmp`, r));
-  renameSync(`${path}.tmp`, path);
-  const child = spawn('qemu-system-x86_64', [...args, ...extra], { detached: true, stdio: ['ignore', 'ignore', 'ignore', server._handle.fd] });
-  server.close();
-  const exited = new Promise((r) => child.on('exit', r));
-  const sock = connect(path);
-  const q = qmpOver(sock);
-  await q.next();
-  await q.call('qmp_capabilities');
-  if (!paused) await q.call('cont');
-  return { child, q, sock, exited, path };
-}
-
-async function rawStop(g) {
-  g.child.kill('SIGTERM');
-  await g.exited;
-  g.sock.destroy();
-  rmSync(g.path, { force: true });
+  const g = await rawQemu(dir, [...args, ...extra]);
+  if (!paused) await g.q.call('cont');
+  return g;
 }
 
 async function rawSide() {
@@ -201,20 +183,11 @@ async function rawSide() {
   };
 }
 
+/** A raw QEMU loading a saved state from `fd` (fd 4 in QEMU). */
 async function rawStartWithFd(args, fd) {
-  const path = join(dir, `raw${rawSeq++}.sock`);
-  const server = createServer();
-  await new Promise((r) => server.listen(`${path}.tmp`, r));
-  renameSync(`${path}.tmp`, path);
-  const child = spawn('qemu-system-x86_64', [...args, '-incoming', 'defer'], { detached: true, stdio: ['ignore', 'ignore', 'ignore', server._handle.fd, fd] });
-  server.close();
-  const exited = new Promise((r) => child.on('exit', r));
-  const sock = connect(path);
-  const q = qmpOver(sock);
-  await q.next();
-  await q.call('qmp_capabilities');
-  await q.call('migrate-incoming', { uri: 'fd:4' });
-  return { child, q, sock, exited, path };
+  const g = await rawQemu(dir, [...args, '-incoming', 'defer'], [fd]);
+  await g.q.call('migrate-incoming', { uri: 'fd:4' });
+  return g;
 }
 
 // ---------------------------------------------------------------- libvirt (the peer)
